@@ -17,6 +17,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import random  # pylint: disable=g-import-not-at-top
 
+from absl import flags  # pylint: disable=g-import-not-at-top
 from absl import logging as absl_logging  # pylint: disable=g-import-not-at-top
 from absl.testing import parameterized  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
@@ -24,6 +25,10 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 tf.get_logger().setLevel("ERROR")
 absl_logging.set_verbosity(absl_logging.ERROR)
+
+# Under pytest nobody parses absl flags; tf.test's temp dirs read them.
+if not flags.FLAGS.is_parsed():
+  flags.FLAGS.mark_as_parsed()
 
 SEED = 20180618  # CVPR 2018.
 

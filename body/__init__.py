@@ -1,0 +1,1 @@
+"""SMPL-format body models: assets, loaders, differentiable skinning, keypoints."""

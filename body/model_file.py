@@ -1,0 +1,290 @@
+"""Reading and writing SMPL-format model files, safely.
+
+Official SMPL `.pkl` files are Python-2 pickles of a dict holding NumPy
+arrays, `scipy.sparse` matrices and `chumpy.Ch` objects. Unpickling them with
+`pickle.load` would run whatever the file names, and would need chumpy, which
+no longer installs on current Python/NumPy. `load` instead uses an allow-list
+unpickler: NumPy arrays and dtypes are rebuilt by NumPy's own (data-only)
+reconstructors; sparse matrices and chumpy objects become inert placeholders
+whose state is read as plain arrays. Any other class or function named by the
+file is refused with `UnsafeModelFileError`.
+
+`.npz` files with the same keys (`v_template`, `shapedirs`, `posedirs`,
+`J_regressor`, `weights`, `kintree_table` or `parents`, `f` or `faces`, and
+optionally `landmark_names` / `landmark_vertex_ids`) load without pickle.
+
+`save_pkl` writes an SMPL-style pickle of plain NumPy/SciPy objects that the
+`smplx` package loads.
+"""
+
+import io
+import os
+import pickle
+from typing import Any, Dict, Optional
+
+import numpy as np
+import scipy.sparse
+
+from body import assets as assets_lib
+from body import keypoints
+
+
+class UnsafeModelFileError(pickle.UnpicklingError):
+  """A model pickle names a class or function outside the allow-list."""
+
+
+class ModelFileError(ValueError):
+  """A model file is missing, unreadable or lacks required arrays."""
+
+
+class _Placeholder:
+  """Inert stand-in for an allow-listed class; keeps the pickled state only."""
+  kind = "object"
+
+  def __init__(self, *args):
+    self.args = args
+    self.state = None
+
+  def __setstate__(self, state):
+    self.state = state
+
+
+class _ChumpyPlaceholder(_Placeholder):
+  kind = "chumpy"
+
+
+class _SparsePlaceholder(_Placeholder):
+  kind = "sparse"
+  format = "csc"
+
+
+def _sparse_class(fmt):
+  return type(f"_Sparse_{fmt}", (_SparsePlaceholder,), {"format": fmt})
+
+
+def _reconstructor(cls, base, state):
+  """Safe version of copyreg._reconstructor for allow-listed classes only."""
+  if isinstance(cls, type) and issubclass(cls, _Placeholder):
+    return cls()
+  if cls is np.ndarray:
+    return np.ndarray.__new__(cls, (0,), "b")
+  raise UnsafeModelFileError(
+      f"model file reconstructs an object of class {cls!r}, which is not "
+      f"allowed.")
+
+
+def _numpy_attr(name):
+  """NumPy's array/scalar reconstructors under either module name."""
+  core = getattr(np, "_core", None) or np.core
+  return getattr(core.multiarray, name)
+
+
+def _latin1_bytes(text, encoding="latin1"):
+  """Python 3's protocol-2 pickles write bytes as `_codecs.encode(s, enc)`."""
+  if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+    raise UnsafeModelFileError("unexpected _codecs.encode call in pickle.")
+  return text.encode("latin1")
+
+
+_SPARSE = {f: _sparse_class(f) for f in ("csc", "csr", "coo")}
+
+_ALLOWED = {}
+for _mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
+  _ALLOWED[(_mod, "_reconstruct")] = lambda: _numpy_attr("_reconstruct")
+  _ALLOWED[(_mod, "scalar")] = lambda: _numpy_attr("scalar")
+for _mod in ("numpy", "numpy.core.numeric", "numpy._core.numeric"):
+  _ALLOWED[(_mod, "ndarray")] = lambda: np.ndarray
+  _ALLOWED[(_mod, "dtype")] = lambda: np.dtype
+for _mod in ("copy_reg", "copyreg"):
+  _ALLOWED[(_mod, "_reconstructor")] = lambda: _reconstructor
+_ALLOWED[("_codecs", "encode")] = lambda: _latin1_bytes
+for _name, _type in (("object", object), ("set", set),
+                     ("frozenset", frozenset)):
+  _ALLOWED[("__builtin__", _name)] = (lambda t=_type: t)
+  _ALLOWED[("builtins", _name)] = (lambda t=_type: t)
+for _fmt, _cls in _SPARSE.items():
+  for _mod in (f"scipy.sparse.{_fmt}", "scipy.sparse", f"scipy.sparse._{_fmt}"):
+    _ALLOWED[(_mod, f"{_fmt}_matrix")] = (lambda c=_cls: c)
+    _ALLOWED[(_mod, f"{_fmt}_array")] = (lambda c=_cls: c)
+for _mod, _name in (("chumpy.ch", "Ch"), ("chumpy", "Ch"),
+                    ("chumpy.reordering", "Select"),
+                    ("chumpy.reordering", "Reshape"),
+                    ("chumpy.reordering", "transpose"),
+                    ("chumpy.ch_ops", "add"), ("chumpy.ch_ops", "multiply"),
+                    ("chumpy.ch_ops", "subtract")):
+  _ALLOWED[(_mod, _name)] = lambda: _ChumpyPlaceholder
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+  """Resolves only the globals that SMPL model files contain."""
+
+  def find_class(self, module, name):
+    factory = _ALLOWED.get((module, name))
+    if factory is None:
+      raise UnsafeModelFileError(
+          f"refusing to load {module}.{name}: SMPL model files contain only "
+          f"NumPy arrays, scipy.sparse matrices and chumpy arrays. This file "
+          f"is damaged or not a model file; do not load it with pickle.")
+    return factory()
+
+
+def _to_array(value: Any, key: str) -> Any:
+  """Placeholders and sparse matrices to dense float arrays; others as is."""
+  if isinstance(value, _ChumpyPlaceholder):
+    state = value.state if isinstance(value.state, dict) else {}
+    if "x" not in state:
+      raise ModelFileError(
+          f"{key!r} is a chumpy object without a stored value ('x'); "
+          f"re-export the model with plain arrays.")
+    return np.asarray(state["x"])
+  if isinstance(value, _SparsePlaceholder):
+    state = value.state if isinstance(value.state, dict) else {}
+    shape = state.get("_shape", state.get("shape"))
+    try:
+      if value.format == "coo":
+        data, row, col = state["data"], state["row"], state["col"]
+        return scipy.sparse.coo_matrix((data, (row, col)),
+                                       shape=shape).toarray()
+      cls = {"csc": scipy.sparse.csc_matrix,
+             "csr": scipy.sparse.csr_matrix}[value.format]
+      return cls((state["data"], state["indices"], state["indptr"]),
+                 shape=shape).toarray()
+    except (KeyError, TypeError, ValueError) as e:
+      raise ModelFileError(
+          f"{key!r} is a sparse matrix with unreadable state: {e}") from e
+  if scipy.sparse.issparse(value):
+    return value.toarray()
+  return value
+
+
+def _read_pickle(data: bytes) -> Dict[str, Any]:
+  try:
+    raw = _AllowListUnpickler(io.BytesIO(data), encoding="latin1").load()
+  except UnsafeModelFileError:
+    raise
+  except Exception as e:  # pylint: disable=broad-except
+    raise ModelFileError(f"not a readable model pickle: {e}") from e
+  if not isinstance(raw, dict):
+    raise ModelFileError(
+        f"a model pickle holds a dict, this one a {type(raw).__name__}.")
+  return {str(k): _to_array(v, str(k)) for k, v in raw.items()}
+
+
+def _read_npz(path: str) -> Dict[str, Any]:
+  with np.load(path, allow_pickle=False) as f:
+    return {k: f[k] for k in f.files}
+
+
+def _landmarks(arrays: Dict[str, Any], num_vertices: int):
+  if "landmark_names" in arrays and "landmark_vertex_ids" in arrays:
+    names = [str(n) for n in np.asarray(arrays["landmark_names"])]
+    ids = np.asarray(arrays["landmark_vertex_ids"]).astype(int).tolist()
+    return dict(zip(names, ids))
+  if num_vertices == 6890:  # The official SMPL topology.
+    return dict(keypoints.SMPL_LANDMARKS)
+  return {}
+
+
+def assets_from_arrays(arrays: Dict[str, Any], name: str
+                      ) -> assets_lib.BodyAssets:
+  """Builds validated assets from a dict with SMPL file keys."""
+  def need(*keys):
+    for k in keys:
+      if k in arrays:
+        return np.asarray(arrays[k])
+    raise ModelFileError(f"model {name!r} lacks {' or '.join(keys)}; it has "
+                         f"{sorted(arrays)}.")
+
+  v_template = need("v_template").astype(np.float64)
+  shapedirs = need("shapedirs").astype(np.float64)
+  if shapedirs.ndim == 2:  # Some exports flatten [V*3, S].
+    shapedirs = shapedirs.reshape(v_template.shape[0], 3, -1)
+  posedirs = arrays.get("posedirs")
+  if posedirs is not None:
+    posedirs = np.asarray(posedirs, dtype=np.float64)
+    if posedirs.size == 0 or not np.any(posedirs):
+      posedirs = None
+  if "parents" in arrays:
+    parents = need("parents").astype(np.int64)
+  else:
+    parents = assets_lib.parents_from_kintree(need("kintree_table"))
+  return assets_lib.BodyAssets(
+      v_template=v_template, shapedirs=shapedirs, posedirs=posedirs,
+      j_regressor=need("J_regressor", "j_regressor").astype(np.float64),
+      weights=need("weights").astype(np.float64), parents=parents,
+      faces=need("f", "faces").astype(np.int64),
+      landmarks=_landmarks(arrays, v_template.shape[0]), name=name)
+
+
+def load(path: str, name: Optional[str] = None) -> assets_lib.BodyAssets:
+  """Loads an SMPL-format model from `.pkl` (official files) or `.npz`.
+
+  Args:
+    path: the model file.
+    name: the model's name; default: the file name.
+
+  Raises:
+    ModelFileError: missing file, unknown extension, missing or bad arrays.
+    UnsafeModelFileError: a pickle that names anything outside the allow-list.
+    assets.InvalidAssetsError: arrays that do not form a valid model.
+  """
+  if not os.path.isfile(path):
+    raise ModelFileError(
+        f"no model file at {path!r}. Official SMPL files are downloaded "
+        f"under their own licence from smpl.is.tue.mpg.de; the bundled open "
+        f"model needs no file (body.bundled.load()).")
+  name = name or os.path.basename(path)
+  ext = os.path.splitext(path)[1].lower()
+  if ext == ".pkl":
+    with open(path, "rb") as f:
+      arrays = _read_pickle(f.read())
+  elif ext == ".npz":
+    try:
+      arrays = _read_npz(path)
+    except ValueError as e:
+      raise ModelFileError(f"{path!r}: not a plain-array .npz ({e}).") from e
+  else:
+    raise ModelFileError(f"{path!r}: expected a .pkl or .npz model file.")
+  return assets_from_arrays(arrays, name)
+
+
+def to_smpl_dict(assets: assets_lib.BodyAssets) -> Dict[str, Any]:
+  """The model as an SMPL-style dict of plain NumPy/SciPy objects."""
+  num_v, num_j = assets.num_vertices, assets.num_joints
+  posedirs = assets.posedirs
+  if posedirs is None:  # smplx expects posedirs to exist.
+    posedirs = np.zeros((num_v, 3, 9 * (num_j - 1)))
+  return {
+      "v_template": np.array(assets.v_template),
+      "shapedirs": np.array(assets.shapedirs),
+      "posedirs": np.array(posedirs),
+      "J_regressor": scipy.sparse.csc_matrix(assets.j_regressor),
+      "weights": np.array(assets.weights),
+      "kintree_table": assets_lib.kintree_from_parents(assets.parents),
+      "f": np.array(assets.faces, dtype=np.uint32),
+      "J": assets.j_regressor @ assets.v_template,
+      "bs_type": "lrotmin",
+      "bs_style": "lbs",
+      "landmark_names": np.array(list(assets.landmarks), dtype=str),
+      "landmark_vertex_ids": np.array(list(assets.landmarks.values()),
+                                      dtype=np.int64),
+  }
+
+
+def save_pkl(assets: assets_lib.BodyAssets, path: str) -> None:
+  """Writes an SMPL-style `.pkl` (no chumpy) that smplx can load.
+
+  Written to a temporary file and renamed, so a crash leaves no partial file.
+  """
+  tmp = f"{path}.tmp-{os.getpid()}"
+  with open(tmp, "wb") as f:
+    pickle.dump(to_smpl_dict(assets), f, protocol=2)
+  os.replace(tmp, path)
+
+
+def load_optional(path: Optional[str]) -> assets_lib.BodyAssets:
+  """`load(path)`, or the bundled open model when `path` is None or empty."""
+  if not path:
+    from body import bundled  # pylint: disable=g-import-not-at-top
+    return bundled.load()
+  return load(path)
