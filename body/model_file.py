@@ -281,10 +281,3 @@ def save_pkl(assets: assets_lib.BodyAssets, path: str) -> None:
     pickle.dump(to_smpl_dict(assets), f, protocol=2)
   os.replace(tmp, path)
 
-
-def load_optional(path: Optional[str]) -> assets_lib.BodyAssets:
-  """`load(path)`, or the bundled open model when `path` is None or empty."""
-  if not path:
-    from body import bundled  # pylint: disable=g-import-not-at-top
-    return bundled.load()
-  return load(path)
