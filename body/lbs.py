@@ -82,11 +82,11 @@ def _constants(assets: assets_lib.BodyAssets, dtype) -> _ModelConstants:
   j_template = assets.j_regressor @ assets.v_template
   j_shapedirs = np.einsum("jv,vcs->scj", assets.j_regressor,
                           assets.shapedirs).transpose(0, 2, 1)
-  posedirs = None
-  if assets.posedirs is not None and np.any(assets.posedirs):
-    posedirs = tf.constant(
-        assets.posedirs.reshape(v * 3, -1).T.astype(np_dtype))
   with tf.init_scope():  # Eager constants even when first called in a graph.
+    posedirs = None
+    if assets.posedirs is not None and np.any(assets.posedirs):
+      posedirs = tf.constant(
+          assets.posedirs.reshape(v * 3, -1).T.astype(np_dtype))
     consts = _ModelConstants(
         v_template=tf.constant(assets.v_template.reshape(-1).astype(np_dtype)),
         shapedirs=tf.constant(

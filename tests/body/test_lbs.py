@@ -64,6 +64,18 @@ class LbsTest(testing.TestCase):
       out = compiled(betas[:n], theta[:n], transl[:n])
       self.assertAllClose(out.vertices, eager.vertices[:n], atol=1e-9)
 
+  def test_first_call_inside_tf_function_then_another_graph(self):
+    # A fresh model whose constants are first built while tracing.
+    assets = toy.make_assets(num_betas=7)
+    fn1 = tf.function(lambda t: lbs.forward_axis_angle(
+        assets, tf.zeros([1, 7]), t).vertices)
+    fn2 = tf.function(lambda t: lbs.forward_axis_angle(
+        assets, tf.zeros([1, 7]), t).joints)
+    theta = tf.zeros([1, 72])
+    self.assertAllClose(fn1(theta)[0], assets.v_template)
+    self.assertAllClose(fn2(theta)[0],
+                        assets.j_regressor @ assets.v_template)
+
   def test_gradients_match_finite_differences(self):
     assets = toy.make_assets()
     theta, betas, transl = self._random_inputs(1, scale=0.5)
