@@ -1,0 +1,1 @@
+"""Differentiable rendering in TensorFlow: cameras, rasterizers, render losses."""

@@ -1,0 +1,180 @@
+"""Screen-space triangle setup and (pixel, face) pair enumeration.
+
+Both rasterizers start here. Dimensions: B batch, V vertices, F faces, H×W
+image, P enumerated (pixel, face) pairs.
+
+Triangle setup (`setup_faces`) gathers each face's screen vertices, decides
+which faces are drawn, and puts every drawn face in one winding:
+
+  * a face is dropped if a vertex is not finite, lies at depth ≤ `z_near`
+    (faces are not clipped), if its screen area is below `_MIN_AREA` pixels²
+    (degenerate or edge-on), or, with `cull_backfaces`, if it faces away
+    from the camera. Meshes wind their faces counter-clockwise seen from
+    outside (right-hand rule, outward normals), as SMPL and OpenGL do; with
+    y down on screen such a face is front-facing iff its signed screen area
+    (x1−x0)(y2−y0) − (x2−x0)(y1−y0) is negative.
+  * corners 1 and 2 of faces with negative area are swapped so every drawn
+    face has positive area; then each edge function
+    h_i(p) = cross(v_{i+1} − v_i, p − v_i) is ≥ 0 inside. `corner_order`
+    says which original corner each canonical corner is.
+  * dropped faces get zero coordinates, so no NaN or Inf leaves this module
+    (nor, through `tf.where`, enters a gradient).
+
+Pair enumeration (`enumerate_pairs`) lists, for every drawn face, the pixel
+centres inside its screen bounding box grown by `radius`, clipped to the
+image: P = Σ_faces (box width × box height). Memory is O(P), never
+O(B · F · H · W); the list is built with one cumulative sum and one scatter
+(no per-face padding to the largest box).
+"""
+
+from typing import NamedTuple, Optional, Tuple
+
+import tensorflow as tf
+
+# Faces whose screen area (pixels²) is smaller than this are not drawn.
+_MIN_AREA = 1e-8
+
+
+class ScreenFaces(NamedTuple):
+  """Drawn faces in canonical (positive-area) winding.
+
+  Attributes:
+    xy: `[B, F, 3, 2]` screen coordinates of each canonical corner (pixels);
+      zero for dropped faces.
+    depth: `[B, F, 3]` depth of each canonical corner; one for dropped faces.
+    flipped: `[B, F]` bool, whether corners 1 and 2 were swapped.
+    valid: `[B, F]` bool, whether the face is drawn.
+  """
+  xy: tf.Tensor
+  depth: tf.Tensor
+  flipped: tf.Tensor
+  valid: tf.Tensor
+
+
+class Pairs(NamedTuple):
+  """(pixel, face) pairs.
+
+  Attributes:
+    face: `[P]` int32 index of the face in the flattened `[B * F]` faces.
+    pixel: `[P]` int32 index of the pixel in the flattened `[B * H * W]` image.
+    local_x, local_y: `[P]` the pixel's offset from its face's box corner
+      `(box_x, box_y)`, as floats (the pixel is at box corner + offset).
+    box_x, box_y: `[B * F]` float box corner of each face (pixels).
+  """
+  face: tf.Tensor
+  pixel: tf.Tensor
+  local_x: tf.Tensor
+  local_y: tf.Tensor
+  box_x: tf.Tensor
+  box_y: tf.Tensor
+
+
+def check_mesh(verts_screen, faces) -> Tuple[tf.Tensor, tf.Tensor]:
+  """Checks shapes: verts_screen `[B, V, 3]` float, faces `[F, 3]` int."""
+  verts_screen = tf.convert_to_tensor(verts_screen)
+  faces = tf.convert_to_tensor(faces)
+  if verts_screen.shape.rank != 3 or verts_screen.shape[-1] != 3:
+    raise ValueError("verts_screen must have shape [B, V, 3] (u, v, depth); "
+                     f"got {verts_screen.shape}.")
+  if not verts_screen.dtype.is_floating:
+    raise ValueError(
+        f"verts_screen must be floating point; got {verts_screen.dtype}.")
+  if faces.shape.rank != 2 or faces.shape[-1] != 3:
+    raise ValueError(f"faces must have shape [F, 3]; got {faces.shape}.")
+  if not faces.dtype.is_integer:
+    raise ValueError(f"faces must be integers; got {faces.dtype}.")
+  return verts_screen, tf.cast(faces, tf.int32)
+
+
+def check_image_size(image_size) -> Tuple[int, int]:
+  if len(image_size) != 2 or min(int(s) for s in image_size) <= 0:
+    raise ValueError(
+        f"image_size must be (height, width) > 0; got {image_size}.")
+  return int(image_size[0]), int(image_size[1])
+
+
+def setup_faces(verts_screen: tf.Tensor, faces: tf.Tensor,
+                cull_backfaces: bool, z_near: Optional[float]) -> ScreenFaces:
+  """Gathers, filters and re-winds faces (see the module docstring).
+
+  Args:
+    verts_screen: `[B, V, 3]` (u, v, depth) per vertex.
+    faces: `[F, 3]` int32 vertex indices.
+    cull_backfaces: drop faces that face away from the camera.
+    z_near: drop faces with a vertex at depth ≤ z_near; None keeps all depths.
+
+  Returns:
+    A `ScreenFaces`.
+  """
+  corners = tf.gather(verts_screen, faces, axis=1)  # [B, F, 3, 3]
+  finite = tf.reduce_all(tf.math.is_finite(corners), axis=[-2, -1])
+  if z_near is not None:
+    finite &= tf.reduce_all(corners[..., 2] > z_near, axis=-1)
+  corners = tf.where(finite[..., None, None], corners, tf.zeros_like(corners))
+  xy = corners[..., :2]
+  d1 = xy[:, :, 1] - xy[:, :, 0]
+  d2 = xy[:, :, 2] - xy[:, :, 0]
+  area = d1[..., 0] * d2[..., 1] - d2[..., 0] * d1[..., 1]  # 2 × signed area
+  valid = finite & (tf.abs(area) > 2 * _MIN_AREA)
+  if cull_backfaces:
+    valid &= area < 0
+  flipped = area < 0
+  swapped = tf.gather(corners, [0, 2, 1], axis=2)
+  corners = tf.where(flipped[..., None, None], swapped, corners)
+  corners = tf.where(valid[..., None, None], corners,
+                     tf.concat([tf.zeros_like(corners[..., :2]),
+                                tf.ones_like(corners[..., 2:])], axis=-1))
+  return ScreenFaces(xy=corners[..., :2], depth=corners[..., 2],
+                     flipped=flipped, valid=valid)
+
+
+def enumerate_pairs(screen: ScreenFaces, image_size: Tuple[int, int],
+                    radius: float) -> Pairs:
+  """Lists pixel centres within each drawn face's box grown by `radius`.
+
+  Args:
+    screen: from `setup_faces`.
+    image_size: (H, W).
+    radius: how far (pixels) beyond the face's bounding box to enumerate.
+
+  Returns:
+    `Pairs`, grouped by face in `[B * F]` order, row-major inside a box.
+  """
+  height, width = image_size
+  dtype = screen.xy.dtype
+  xy = tf.reshape(screen.xy, [-1, 3, 2])  # [BF, 3, 2]
+  lo = tf.reduce_min(xy, axis=1) - radius
+  hi = tf.reduce_max(xy, axis=1) + radius
+  size = tf.constant([width, height], dtype)
+  # Clip in floating point first so huge coordinates cannot overflow int32.
+  lo = tf.cast(tf.math.ceil(tf.clip_by_value(lo, -1.0, size)), tf.int32)
+  hi = tf.cast(tf.math.floor(tf.clip_by_value(hi, -1.0, size)), tf.int32)
+  lo = tf.maximum(lo, 0)
+  hi = tf.minimum(hi, tf.constant([width - 1, height - 1]))
+  extent = tf.maximum(hi - lo + 1, 0)  # [BF, 2]
+  valid = tf.reshape(screen.valid, [-1])
+  counts = tf.where(valid, extent[:, 0] * extent[:, 1], 0)  # [BF]
+
+  num_faces = tf.shape(screen.valid)[1]
+  batch = tf.range(tf.shape(xy)[0]) // num_faces
+  base = batch * (height * width) + lo[:, 1] * width + lo[:, 0]  # [BF]
+
+  ends = tf.cumsum(counts)
+  starts = ends - counts
+  num_pairs = tf.reduce_sum(counts)
+  nonempty = tf.cast(tf.where(counts > 0)[:, 0], tf.int32)
+  nonempty_starts = tf.gather(starts, nonempty)
+  # Mark the first pair of each non-empty face; a running sum then tells each
+  # pair which non-empty face it belongs to.
+  marks = tf.scatter_nd(nonempty_starts[:, None], tf.ones_like(nonempty),
+                        num_pairs[None])
+  rank = tf.cumsum(marks) - 1
+  face = tf.gather(nonempty, rank)
+  local = tf.range(num_pairs) - tf.gather(nonempty_starts, rank)
+  box_width = tf.gather(extent[:, 0], face)
+  local_y = local // box_width
+  local_x = local - local_y * box_width
+  pixel = tf.gather(base, face) + local_y * width + local_x
+  return Pairs(face=face, pixel=pixel,
+               local_x=tf.cast(local_x, dtype), local_y=tf.cast(local_y, dtype),
+               box_x=tf.cast(lo[:, 0], dtype), box_y=tf.cast(lo[:, 1], dtype))
