@@ -18,7 +18,9 @@ skips a [J, V] × [V, 3] product per sample):
   3. v_posed  = v_shaped + P·vec(R_1..J-1 − I)      [B, V, 3]  (if posedirs)
   4. world transforms G_j = G_parent · [R_j | J_j − J_parent], one tree level
      at a time (9 levels for SMPL instead of 24 sequential joints)
-  5. skinning: v = Σ_j w_vj · G_j · [I | −J_j] · v_posed + transl
+  5. skinning: v = Σ_j w_vj · G_j · [I | −J_j] · v_posed + transl, as one
+     [V, J] × [J, 12·B] product (the blended 3×4 matrices) and one
+     contiguous multiply-add, with all vertex data kept vertex-major
 
 The forward pass creates no variables and keeps no state other than a cache
 of each model's constant tensors (per model object and dtype), so it runs
@@ -49,12 +51,16 @@ class BodyOutput(NamedTuple):
 
 
 class _ModelConstants(NamedTuple):
-  """A model's arrays, pre-arranged for the forward pass, as tensors."""
-  v_template: tf.Tensor     # [V*3]
-  shapedirs: tf.Tensor      # [S, V*3]
+  """A model's arrays, pre-arranged for the forward pass, as tensors.
+
+  Vertex quantities are vertex-major (`[V*3, ·]`) so that every step over the
+  vertices is one plain matrix product or a contiguous elementwise op.
+  """
+  v_template: tf.Tensor     # [V*3, 1]
+  shapedirs: tf.Tensor      # [V*3, S]
   j_template: tf.Tensor     # [J, 3]
   j_shapedirs: tf.Tensor    # [S, J*3]
-  posedirs: Optional[tf.Tensor]  # [P, V*3]
+  posedirs: Optional[tf.Tensor]  # [V*3, P]
   weights: tf.Tensor        # [V, J]
 
 
@@ -86,11 +92,12 @@ def _constants(assets: assets_lib.BodyAssets, dtype) -> _ModelConstants:
     posedirs = None
     if assets.posedirs is not None and np.any(assets.posedirs):
       posedirs = tf.constant(
-          assets.posedirs.reshape(v * 3, -1).T.astype(np_dtype))
+          assets.posedirs.reshape(v * 3, -1).astype(np_dtype))
     consts = _ModelConstants(
-        v_template=tf.constant(assets.v_template.reshape(-1).astype(np_dtype)),
+        v_template=tf.constant(
+            assets.v_template.reshape(-1, 1).astype(np_dtype)),
         shapedirs=tf.constant(
-            assets.shapedirs.reshape(v * 3, s).T.astype(np_dtype)),
+            assets.shapedirs.reshape(v * 3, s).astype(np_dtype)),
         j_template=tf.constant(j_template.astype(np_dtype)),
         j_shapedirs=tf.constant(
             j_shapedirs.reshape(s, -1).astype(np_dtype)),
@@ -160,17 +167,18 @@ def forward(assets: assets_lib.BodyAssets, betas, pose, transl=None
   num_v, num_j = assets.num_vertices, assets.num_joints
   num_b = tf.shape(betas)[1]
 
-  # 1-2. Shape: vertices and joints are linear in β.         [B, V*3], [B, J, 3]
-  v_shaped = c.v_template + tf.matmul(betas, c.shapedirs[:num_b])
+  # 1-2. Shape: vertices and joints are linear in β.    [V*3, B], [B, J, 3]
+  v_shaped = c.v_template + tf.matmul(c.shapedirs[:, :num_b], betas,
+                                      transpose_b=True)
   joints_rest = c.j_template + tf.reshape(
       tf.matmul(betas, c.j_shapedirs[:num_b]), [-1, num_j, 3])
 
-  # 3. Pose correctives from the flattened (R_j − I), j ≥ 1.           [B, V*3]
+  # 3. Pose correctives from the flattened (R_j − I), j ≥ 1.         [V*3, B]
   if c.posedirs is not None:
     pose_feature = tf.reshape(pose[:, 1:] - tf.eye(3, dtype=dtype),
                               [-1, 9 * (num_j - 1)])
-    v_shaped = v_shaped + tf.matmul(pose_feature, c.posedirs)
-  v_posed = tf.reshape(v_shaped, [-1, num_v, 3])
+    v_shaped = v_shaped + tf.matmul(c.posedirs, pose_feature,
+                                    transpose_b=True)
 
   # 4. Forward kinematics, one tree level at a time.
   parents = assets.parents
@@ -190,13 +198,18 @@ def forward(assets: assets_lib.BodyAssets, betas, pose, transl=None
   world_rot = tf.stack([rot_parts[j] for j in range(num_j)], axis=1)
   world_t = tf.stack([trans_parts[j] for j in range(num_j)], axis=1)
 
-  # 5. Skinning with G_j·[I | −J_j]: blend 3×4 matrices, then apply. [B, V, 3]
+  # 5. Skinning with G_j·[I | −J_j]: blend the 3×4 matrices of the joints
+  # with one [V, J] × [J, 12·B] product, then apply them to [v; 1].
   skin_t = world_t - tf.linalg.matvec(world_rot, joints_rest)      # [B, J, 3]
-  per_joint = tf.concat([tf.reshape(world_rot, [-1, num_j, 9]), skin_t],
-                        axis=2)                                    # [B, J, 12]
-  blended = tf.einsum("vj,bjk->bvk", c.weights, per_joint)         # [B, V, 12]
-  blended_rot = tf.reshape(blended[..., :9], [-1, num_v, 3, 3])
-  vertices = tf.linalg.matvec(blended_rot, v_posed) + blended[..., 9:]
+  per_joint = tf.concat([world_rot, skin_t[..., None]], axis=3)    # [B, J, 3, 4]
+  per_joint = tf.reshape(tf.transpose(per_joint, [1, 2, 3, 0]),
+                         [num_j, -1])                              # [J, 12·B]
+  blended = tf.reshape(tf.matmul(c.weights, per_joint),
+                       [num_v, 3, 4, -1])                          # [V, 3, 4, B]
+  v_posed = tf.reshape(v_shaped, [num_v, 3, -1])                   # [V, 3, B]
+  homogeneous = tf.concat([v_posed, tf.ones_like(v_posed[:, :1])], axis=1)
+  vertices = tf.reduce_sum(blended * homogeneous[:, None], axis=2)  # [V, 3, B]
+  vertices = tf.transpose(vertices, [2, 0, 1])                     # [B, V, 3]
 
   joints = world_t
   if transl is not None:
