@@ -1,0 +1,1 @@
+"""PosePrior and ShapePrior: regress SMPL-format θ and β from 2D evidence."""

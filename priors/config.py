@@ -1,0 +1,163 @@
+"""Training configuration: frozen dataclasses, validated, JSON round trip.
+
+Binaries build a `TrainConfig` from their flags and hand it to
+`priors.training.train`, which writes it as `config.json` beside the
+checkpoints so every run can be reproduced (`load_json`).
+"""
+
+import dataclasses
+import json
+import os
+from typing import Any, Dict
+
+from priors import data as data_lib
+from priors import keypoint_noise
+from priors import pose_prior
+from priors import shape_prior
+
+PRIORS = ("pose", "shape")
+PARAMETER_LOSSES = ("rotmat", "axis_angle")
+STRATEGIES = ("default", "one_device", "mirrored")
+
+
+@dataclasses.dataclass(frozen=True)
+class LossConfig:
+  """Loss weights and the schedule (fractions of `num_steps`).
+
+  The paper's schedule is the default: the parameter loss alone for the
+  first `vertex_start` of training, then the per-vertex loss (and the
+  joint / reprojection terms) added. `render_start` < 1 adds the
+  differentiable-silhouette loss from that point (fine-tuning).
+
+  Attributes:
+    parameter: "rotmat" (‖R̂ − R‖²_F) or "axis_angle" (‖θ̂ − θ‖²); pose only.
+    parameter_weight: weight of the parameter loss (θ for pose, β for shape).
+    camera_weight: weight of the camera parameter loss (pose only).
+    vertex_weight: weight of the per-vertex loss (m²).
+    joint_weight: weight of the root-aligned 3D joint loss (m²; pose only).
+    reprojection_weight: weight of the 2D reprojection loss (pose only).
+    render_weight: weight of the soft-silhouette loss (pose only).
+    vertex_start: fraction of steps after which vertex/joint/reprojection
+      losses are on (0 = from the start, 1 = never).
+    render_start: fraction of steps after which the render loss is on.
+  """
+  parameter: str = "rotmat"
+  parameter_weight: float = 1.0
+  camera_weight: float = 10.0
+  vertex_weight: float = 100.0
+  joint_weight: float = 100.0
+  reprojection_weight: float = 100.0
+  render_weight: float = 10.0
+  vertex_start: float = 0.5
+  render_start: float = 1.0
+
+  def __post_init__(self):
+    if self.parameter not in PARAMETER_LOSSES:
+      raise ValueError(f"parameter must be one of {PARAMETER_LOSSES}, got "
+                       f"{self.parameter!r}.")
+    for name in ("vertex_start", "render_start"):
+      if not 0.0 <= getattr(self, name) <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got "
+                         f"{getattr(self, name)}.")
+    for f in dataclasses.fields(self):
+      if f.name.endswith("_weight") and getattr(self, f.name) < 0:
+        raise ValueError(f"{f.name} must be ≥ 0.")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """One training run.
+
+  Attributes:
+    prior: "pose" or "shape".
+    model_dir: checkpoints, `config.json`, TensorBoard logs and the final
+      `<prior>_prior.weights.h5` go here.
+    body_model: "" for the bundled model, "toy" for the test model, or the
+      path of an SMPL-format file.
+    data: where examples come from.
+    pose_model: PosePrior architecture.
+    shape_model: ShapePrior architecture.
+    loss: loss weights and schedule.
+    batch_size: global batch size.
+    num_steps: total optimiser steps.
+    learning_rate: Adam's initial learning rate (cosine decay to 1% of it).
+    init_weights: weights file to start from (e.g. for fine-tuning), or "".
+    checkpoint_every: save a checkpoint every N steps (a kill loses < N).
+    log_every: log and write scalars every N steps.
+    image_every: write overlay images every N steps (0 = never).
+    max_to_keep: checkpoints kept.
+    strategy: "default" (one device), "one_device" (/cpu:0 or /gpu:0) or
+      "mirrored" (all local devices).
+    seed: seed of shuffling, noise and initialisation.
+  """
+  prior: str
+  model_dir: str
+  body_model: str = ""
+  data: data_lib.DataConfig = data_lib.DataConfig()
+  pose_model: pose_prior.PosePriorConfig = pose_prior.PosePriorConfig()
+  shape_model: shape_prior.ShapePriorConfig = shape_prior.ShapePriorConfig()
+  loss: LossConfig = LossConfig()
+  batch_size: int = 64
+  num_steps: int = 20000
+  learning_rate: float = 1e-3
+  init_weights: str = ""
+  checkpoint_every: int = 500
+  log_every: int = 100
+  image_every: int = 2000
+  max_to_keep: int = 3
+  strategy: str = "default"
+  seed: int = 0
+
+  def __post_init__(self):
+    if self.prior not in PRIORS:
+      raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}.")
+    if not self.model_dir:
+      raise ValueError("model_dir must be set.")
+    if self.strategy not in STRATEGIES:
+      raise ValueError(f"strategy must be one of {STRATEGIES}, got "
+                       f"{self.strategy!r}.")
+    for name in ("batch_size", "num_steps", "checkpoint_every", "log_every",
+                 "max_to_keep"):
+      if getattr(self, name) <= 0:
+        raise ValueError(f"{name} must be positive, got "
+                         f"{getattr(self, name)}.")
+    if self.learning_rate <= 0 or self.image_every < 0:
+      raise ValueError("learning_rate must be > 0 and image_every ≥ 0.")
+
+
+_NESTED = {
+    "data": data_lib.DataConfig,
+    "pose_model": pose_prior.PosePriorConfig,
+    "shape_model": shape_prior.ShapePriorConfig,
+    "loss": LossConfig,
+}
+
+
+def to_dict(config: TrainConfig) -> Dict[str, Any]:
+  return dataclasses.asdict(config)
+
+
+def from_dict(values: Dict[str, Any]) -> TrainConfig:
+  """Inverse of `to_dict` (unknown keys raise TypeError)."""
+  values = dict(values)
+  for key, cls in _NESTED.items():
+    if key in values and isinstance(values[key], dict):
+      nested = dict(values[key])
+      if key == "data" and isinstance(nested.get("noise"), dict):
+        nested["noise"] = keypoint_noise.NoiseConfig(**nested["noise"])
+      values[key] = cls(**nested)
+  return TrainConfig(**values)
+
+
+def write_json(config: TrainConfig, path: str) -> None:
+  """Writes `config` as JSON at `path` (write, then rename)."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  tmp = path + ".tmp"
+  with open(tmp, "w") as f:
+    json.dump(to_dict(config), f, indent=2, sort_keys=True)
+  os.replace(tmp, path)
+
+
+def load_json(path: str) -> TrainConfig:
+  with open(path) as f:
+    return from_dict(json.load(f))

@@ -1,0 +1,195 @@
+"""Training and evaluation data for the priors, from synth's samples.
+
+Dimensions: N examples, B batch, K keypoints, S shape components, R×R
+silhouette.
+
+`generate_arrays` draws N samples with `synth.sample.SampleGenerator` and
+keeps what the priors need as NumPy arrays (`ARRAY_KEYS`):
+
+  keypoints   [N, K, 2] float32  ground-truth 2D keypoints, normalised crop
+                                 coordinates ([−1, 1], see
+                                 `pose_prior.normalize_keypoints`)
+  visibility  [N, K]    uint8    0 out of frame, 1 occluded, 2 visible
+  theta       [N, 72]   float32  camera-frame θ
+  betas       [N, S]    float32
+  camera      [N, 3]    float32  weak perspective (s, t_x, t_y) equivalent to
+                                 the sample's perspective camera at the
+                                 pelvis depth Z_p: s = 2f / (S_crop · Z_p),
+                                 t = the body's translation (x, y)
+  silhouette  [N, R, R] uint8    0/1
+
+`save_arrays` / `load_arrays` keep them in one `.npz` (write, then rename), so
+a long run generates once. `make_dataset` turns them into a `tf.data`
+pipeline of `Batch` dicts, corrupting the keypoints with `keypoint_noise`.
+"""
+
+import dataclasses
+import logging
+import os
+from typing import Dict, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from body import assets as assets_lib
+from body import rotation
+from priors import keypoint_noise
+from synth import sample as sample_lib
+
+ARRAY_KEYS = ("keypoints", "visibility", "theta", "betas", "camera",
+              "silhouette")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+  """Where training examples come from.
+
+  Attributes:
+    source: "generate" (draw `num_examples` with synth at start-up) or the
+      path of an `.npz` written by `save_arrays` (or by a previous run's
+      cache).
+    num_examples: N when generating.
+    seed: seed of the generator (use another one for held-out sets).
+    keypoint_set: the keypoint set of the samples.
+    cache: when generating, also save the arrays here ("" = do not).
+    noise: keypoint corruption applied to the training inputs.
+    clean_fraction: fraction of examples fed without corruption.
+  """
+  source: str = "generate"
+  num_examples: int = 20000
+  seed: int = 0
+  keypoint_set: str = "COCO_17"
+  cache: str = ""
+  noise: keypoint_noise.NoiseConfig = keypoint_noise.NoiseConfig()
+  clean_fraction: float = 0.2
+
+  def __post_init__(self):
+    if isinstance(self.noise, dict):
+      object.__setattr__(self, "noise",
+                         keypoint_noise.NoiseConfig(**self.noise))
+    if self.num_examples <= 0:
+      raise ValueError(f"num_examples must be positive, got "
+                       f"{self.num_examples}.")
+    if not 0.0 <= self.clean_fraction <= 1.0:
+      raise ValueError("clean_fraction must be in [0, 1].")
+
+
+def weak_perspective_from_samples(batch: sample_lib.SampleBatch,
+                                  crop_size: int) -> np.ndarray:
+  """`[N, 3]` (s, t_x, t_y) matching the samples' cameras at pelvis depth."""
+  depth = batch.joints3d[:, 0, 2].astype(np.float64)
+  scale = 2.0 * batch.focal.astype(np.float64) / (crop_size * depth)
+  return np.concatenate([scale[:, None], batch.transl[:, :2]],
+                        axis=1).astype(np.float32)
+
+
+def arrays_from_samples(batch: sample_lib.SampleBatch,
+                        crop_size: int) -> Dict[str, np.ndarray]:
+  """The arrays of `ARRAY_KEYS` for a SampleBatch."""
+  half = 0.5 * crop_size
+  return {
+      "keypoints": ((batch.keypoints2d - (half - 0.5)) / half).astype(
+          np.float32),
+      "visibility": batch.visibility.astype(np.uint8),
+      "theta": batch.theta.astype(np.float32),
+      "betas": batch.betas.astype(np.float32),
+      "camera": weak_perspective_from_samples(batch, crop_size),
+      "silhouette": batch.silhouette.astype(np.uint8),
+  }
+
+
+def generate_arrays(assets: assets_lib.BodyAssets, num_examples: int,
+                    seed: int, keypoint_set: str = "COCO_17",
+                    chunk: int = 1000,
+                    sample_config: Optional[sample_lib.SampleConfig] = None
+                    ) -> Dict[str, np.ndarray]:
+  """Draws `num_examples` synth samples (a pure function of `seed`)."""
+  config = sample_config or sample_lib.SampleConfig(
+      keypoint_set=keypoint_set)
+  generator = sample_lib.SampleGenerator(assets, config)
+  rng = np.random.default_rng(seed)
+  parts = []
+  for start in range(0, num_examples, chunk):
+    n = min(chunk, num_examples - start)
+    parts.append(arrays_from_samples(generator.generate(rng, n),
+                                     config.camera.image_size))
+    logging.info("generated %d / %d examples", start + n, num_examples)
+  return {k: np.concatenate([p[k] for p in parts]) for k in ARRAY_KEYS}
+
+
+def save_arrays(path: str, arrays: Dict[str, np.ndarray]) -> None:
+  """Writes `arrays` to `path` (.npz) atomically."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  tmp = path + ".tmp.npz"
+  np.savez(tmp, **{k: arrays[k] for k in ARRAY_KEYS})
+  os.replace(tmp, path)
+
+
+def load_arrays(path: str) -> Dict[str, np.ndarray]:
+  """Reads arrays written by `save_arrays`; raises ValueError if incomplete."""
+  with np.load(path) as f:
+    missing = [k for k in ARRAY_KEYS if k not in f]
+    if missing:
+      raise ValueError(f"{path} lacks arrays {missing}; write it with "
+                       f"priors.data.save_arrays.")
+    return {k: f[k] for k in ARRAY_KEYS}
+
+
+def load_or_generate(config: DataConfig,
+                     assets: assets_lib.BodyAssets) -> Dict[str, np.ndarray]:
+  """The arrays `config` asks for."""
+  if config.source != "generate":
+    return load_arrays(config.source)
+  if config.cache and os.path.isfile(config.cache):
+    logging.info("reading cached examples from %s", config.cache)
+    return load_arrays(config.cache)
+  arrays = generate_arrays(assets, config.num_examples, config.seed,
+                           config.keypoint_set)
+  if config.cache:
+    save_arrays(config.cache, arrays)
+  return arrays
+
+
+def to_batch(arrays, noise: keypoint_noise.NoiseConfig, clean_fraction: float,
+             seed):
+  """Adds the derived tensors to a batch of arrays (a dict of tensors):
+
+    inputs    `[B, K, 2]` corrupted keypoints, `confidence` `[B, K]`
+    rotmats   `[B, 24, 3, 3]` from θ
+    keypoint_weight `[B, K]` 1 for keypoints inside the crop
+  """
+  out = dict(arrays)
+  seeds = tf.random.experimental.stateless_split(
+      tf.cast(seed, tf.int64), num=2)
+  noisy, confidence = keypoint_noise.corrupt(arrays["keypoints"],
+                                             arrays["visibility"], noise,
+                                             seeds[0])
+  clean_conf = keypoint_noise.clean_confidence(arrays["visibility"])
+  clean_kp = arrays["keypoints"] * clean_conf[..., None]
+  batch = tf.shape(confidence)[0]
+  use_clean = tf.random.stateless_uniform([batch], seeds[1]) < clean_fraction
+  out["inputs"] = tf.where(use_clean[:, None, None], clean_kp, noisy)
+  out["confidence"] = tf.where(use_clean[:, None], clean_conf, confidence)
+  out["keypoint_weight"] = clean_conf
+  theta = tf.reshape(arrays["theta"], [batch, -1, 3])
+  out["rotmats"] = rotation.axis_angle_to_matrix(theta)
+  out["silhouette"] = tf.cast(arrays["silhouette"], tf.float32)
+  return out
+
+
+def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
+                 noise: keypoint_noise.NoiseConfig, clean_fraction: float,
+                 seed: int, training: bool = True) -> tf.data.Dataset:
+  """Batches of `to_batch` dicts; shuffled and repeated when training."""
+  n = len(arrays["theta"])
+  ds = tf.data.Dataset.from_tensor_slices({k: arrays[k] for k in ARRAY_KEYS})
+  if training:
+    ds = ds.shuffle(min(n, 20000), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.repeat()
+  ds = ds.batch(batch_size, drop_remainder=training)
+  ds = ds.enumerate().map(
+      lambda i, a: to_batch(a, noise, clean_fraction, tf.stack(
+          [tf.cast(seed, tf.int64), i])),
+      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  return ds.prefetch(2)

@@ -1,0 +1,161 @@
+"""PosePrior: 2D keypoints (+ confidence) → θ (24 joint rotations) and camera.
+
+Dimensions: B batch, K keypoints, J = 24 joints.
+
+Inputs are keypoints normalised to the square crop (`normalize_keypoints`:
+pixel u ↦ (u − (S − 1)/2) / (S/2), so the crop spans [−1, 1], the
+convention of `render.camera.WeakPerspectiveCamera`) and a confidence per
+keypoint in [0, 1] (0 = missing: its coordinates are ignored).
+
+Architecture (Pavlakos et al. 2018, after Martinez et al. 2017): the
+confidence-weighted coordinates and the confidences, flattened → linear
+(`hidden_units`) → `num_units` residual bilinear units → two linear heads:
+
+  * rotations: 6D per joint (Zhou et al. 2019) → Gram–Schmidt → rotation
+    matrices, or (for the ablation) axis-angle per joint → Rodrigues;
+  * camera: weak perspective (s, t_x, t_y) as in HMR: a model point X
+    (metres, body-model output without translation) lands at
+    s · (X_xy + t) ∈ [−1, 1] in the crop.
+
+The global orientation (joint 0) is in the camera frame (OpenCV axes).
+"""
+
+import dataclasses
+from typing import NamedTuple
+
+import keras
+import tensorflow as tf
+
+from body import rotation
+from priors import blocks
+from priors import rotation6d
+
+ROTATION_HEADS = ("6d", "axis_angle")
+
+
+@dataclasses.dataclass(frozen=True)
+class PosePriorConfig:
+  """Architecture of the PosePrior.
+
+  Attributes:
+    num_keypoints: K.
+    num_joints: J (24 for SMPL).
+    hidden_units: width of the bilinear units (1024 in the paper).
+    num_units: number of bilinear units (2 in the paper).
+    dropout: dropout rate inside the units (0.5 in the paper).
+    rotation_head: "6d" (default) or "axis_angle".
+  """
+  num_keypoints: int = 17
+  num_joints: int = 24
+  hidden_units: int = 1024
+  num_units: int = 2
+  dropout: float = 0.5
+  rotation_head: str = "6d"
+
+  def __post_init__(self):
+    if self.rotation_head not in ROTATION_HEADS:
+      raise ValueError(f"rotation_head must be one of {ROTATION_HEADS}, got "
+                       f"{self.rotation_head!r}.")
+    if min(self.num_keypoints, self.num_joints, self.hidden_units) <= 0:
+      raise ValueError("num_keypoints, num_joints and hidden_units must be "
+                       "positive.")
+    if self.num_units < 0 or not 0.0 <= self.dropout < 1.0:
+      raise ValueError(f"need num_units ≥ 0 and 0 ≤ dropout < 1, got "
+                       f"{self.num_units}, {self.dropout}.")
+
+
+class PosePriorOutput(NamedTuple):
+  """What the PosePrior predicts.
+
+  Attributes:
+    rotmats: `[B, J, 3, 3]` joint rotations (root first, camera frame).
+    theta: `[B, 3J]` the same as axis-angle (SMPL's θ).
+    camera: `[B, 3]` weak-perspective (s, t_x, t_y).
+    raw_rotation: `[B, J, 6]` (6D head) or `[B, J, 3]` (axis-angle head), the
+      head's output before conversion.
+  """
+  rotmats: tf.Tensor
+  theta: tf.Tensor
+  camera: tf.Tensor
+  raw_rotation: tf.Tensor
+
+
+def normalize_keypoints(keypoints_px, crop_size: int):
+  """Pixels of an S×S crop → [−1, 1]: (u − (S − 1)/2) / (S/2)."""
+  keypoints_px = tf.convert_to_tensor(keypoints_px)
+  half = 0.5 * crop_size
+  return (keypoints_px - (half - 0.5)) / half
+
+
+def denormalize_keypoints(keypoints, crop_size: int):
+  """Inverse of `normalize_keypoints`."""
+  half = 0.5 * crop_size
+  return tf.convert_to_tensor(keypoints) * half + (half - 0.5)
+
+
+def project_weak_perspective(points, camera):
+  """Model points `[B, N, 3]` → normalised crop coordinates `[B, N, 2]`:
+  s · (X_xy + t) with camera `[B, 3]` = (s, t_x, t_y)."""
+  points = tf.convert_to_tensor(points)
+  camera = tf.cast(camera, points.dtype)
+  return camera[:, None, :1] * (points[..., :2] + camera[:, None, 1:])
+
+
+class PosePrior(keras.Model):
+  """Keypoints `[B, K, 2]` (normalised) and confidence `[B, K]` →
+  `PosePriorOutput`."""
+
+  def __init__(self, config: PosePriorConfig = PosePriorConfig(), **kwargs):
+    super().__init__(**kwargs)
+    self.config = config
+    c = config
+    self.input_layer = keras.layers.Dense(c.hidden_units, name="input")
+    self.units = [blocks.BilinearUnit(c.hidden_units, c.dropout,
+                                      name=f"unit{i}")
+                  for i in range(c.num_units)]
+    width = 6 if c.rotation_head == "6d" else 3
+    identity = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0] if width == 6 else [0.0] * 3
+    self.rotation_head = keras.layers.Dense(
+        c.num_joints * width, name="rotation",
+        kernel_initializer=keras.initializers.VarianceScaling(0.01),
+        bias_initializer=keras.initializers.Constant(identity * c.num_joints))
+    self.camera_head = keras.layers.Dense(
+        3, name="camera",
+        kernel_initializer=keras.initializers.VarianceScaling(0.01),
+        bias_initializer=keras.initializers.Constant([1.0, 0.0, 0.0]))
+    self.build_for_inputs()
+
+  def build_for_inputs(self):
+    """Creates the variables (a call on zeros), so weights load at once."""
+    k = self.config.num_keypoints
+    self(tf.zeros([1, k, 2]), tf.zeros([1, k]), training=False)
+
+  def call(self, keypoints, confidence, training=None) -> PosePriorOutput:
+    c = self.config
+    keypoints = tf.convert_to_tensor(keypoints, tf.float32)
+    confidence = tf.convert_to_tensor(confidence, tf.float32)
+    if keypoints.shape.rank != 3 or keypoints.shape[1:] != (
+        c.num_keypoints, 2):
+      raise ValueError(f"keypoints must have shape [B, {c.num_keypoints}, 2],"
+                       f" got {keypoints.shape.as_list()}.")
+    if confidence.shape.rank != 2 or confidence.shape[1] != c.num_keypoints:
+      raise ValueError(f"confidence must have shape [B, {c.num_keypoints}], "
+                       f"got {confidence.shape.as_list()}.")
+    features = tf.concat([
+        tf.reshape(keypoints * confidence[..., None], [-1, 2 * c.num_keypoints]),
+        confidence], axis=-1)
+    h = self.input_layer(features)
+    for unit in self.units:
+      h = unit(h, training=training)
+    raw = self.rotation_head(h)
+    if c.rotation_head == "6d":
+      raw = tf.reshape(raw, [-1, c.num_joints, 6])
+      rotmats = rotation6d.to_matrix(raw)
+      theta = tf.reshape(rotation.matrix_to_axis_angle(rotmats),
+                         [-1, 3 * c.num_joints])
+    else:
+      raw = tf.reshape(raw, [-1, c.num_joints, 3])
+      rotmats = rotation.axis_angle_to_matrix(raw)
+      theta = tf.reshape(raw, [-1, 3 * c.num_joints])
+    return PosePriorOutput(rotmats=rotmats, theta=theta,
+                           camera=self.camera_head(h), raw_rotation=raw)

@@ -1,0 +1,327 @@
+"""The training library of both priors (flags live in `priors/train.py`).
+
+    result = train(config)     # config: priors.config.TrainConfig
+
+Checkpoints (`tf.train.CheckpointManager`: model, optimiser, step) are saved
+every `checkpoint_every` steps in `model_dir/checkpoints`; a new run in the same
+`model_dir` restores the latest one and continues, so a killed run loses fewer
+than `checkpoint_every` steps. `config.json` is written beside them,
+TensorBoard scalars (every loss term, learning rate, steps/s) and overlay
+images (predicted silhouette red, ground truth green) go to `model_dir/train`,
+and the final weights to `model_dir/<prior>_prior.weights.h5`.
+"""
+
+import dataclasses
+import logging
+import os
+import time
+from typing import Dict, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from body import assets as assets_lib
+from body import bundled
+from body import keypoints as keypoints_lib
+from body import lbs
+from body import toy
+from priors import config as config_lib
+from priors import data as data_lib
+from priors import losses
+from priors import pose_prior
+from priors import shape_prior
+from priors import summaries
+from render import camera as camera_lib
+from render import losses as render_losses
+from render import soft_silhouette
+from synth import raster
+
+TERMS = ("parameter", "camera", "vertex", "joint", "reprojection", "render")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+  """What a run did.
+
+  Attributes:
+    final_step: the step reached.
+    start_step: the step it resumed from (0 for a fresh run).
+    last_losses: the loss terms of the last step.
+    weights_path: the final weights file.
+    seconds: wall time of this invocation's training loop.
+  """
+  final_step: int
+  start_step: int
+  last_losses: Dict[str, float]
+  weights_path: str
+  seconds: float
+
+
+def load_body(name: str) -> assets_lib.BodyAssets:
+  """"" → the bundled model, "toy" → `body.toy`, otherwise a model file."""
+  if name == "toy":
+    return toy.make_assets()
+  return bundled.load_model(name or None)
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+  """"default" (no distribution), "one_device" or "mirrored"."""
+  if name == "mirrored":
+    return tf.distribute.MirroredStrategy()
+  if name == "one_device":
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+  return tf.distribute.get_strategy()
+
+
+def build_model(config: config_lib.TrainConfig) -> keras.Model:
+  if config.prior == "pose":
+    return pose_prior.PosePrior(config.pose_model)
+  return shape_prior.ShapePrior(config.shape_model)
+
+
+def loss_weights(config: config_lib.TrainConfig, step: int
+                 ) -> Dict[str, float]:
+  """The weight of each term of `TERMS` at `step` (the schedule)."""
+  lc = config.loss
+  body_on = step >= lc.vertex_start * config.num_steps
+  render_on = step >= lc.render_start * config.num_steps and (
+      lc.render_start < 1.0)
+  pose = config.prior == "pose"
+  return {
+      "parameter": lc.parameter_weight,
+      "camera": lc.camera_weight if pose else 0.0,
+      "vertex": lc.vertex_weight if body_on else 0.0,
+      "joint": lc.joint_weight if body_on and pose else 0.0,
+      "reprojection": lc.reprojection_weight if body_on and pose else 0.0,
+      "render": lc.render_weight if render_on and pose else 0.0,
+  }
+
+
+class LossComputer:
+  """Computes the loss terms of a batch for one prior and body model."""
+
+  def __init__(self, config: config_lib.TrainConfig,
+               assets: assets_lib.BodyAssets):
+    self.config = config
+    self.assets = assets
+    kset = keypoints_lib.get(config.data.keypoint_set)
+    self.regressor = tf.constant(
+        keypoints_lib.regressor(assets, kset).astype(np.float32))
+    self.faces = tf.constant(assets.faces)
+    size = config.shape_model.silhouette_size
+    self.silhouette_settings = soft_silhouette.SoftSilhouetteSettings(
+        image_size=(size, size), sigma=1.0, z_near=None)
+
+  def __call__(self, model, batch, weights, training=True):
+    """Returns (total loss, {term: value}, predictions) for `batch`.
+
+    `weights` maps each term to a float or scalar tensor; terms whose weight
+    is a Python 0, or that are absent, are not computed.
+    """
+    active = {t for t, w in weights.items()
+              if not isinstance(w, (int, float)) or w > 0}
+    zero = tf.constant(0.0)
+    terms = {t: zero for t in TERMS}
+    num_betas = self.config.shape_model.num_betas
+    gt_betas = batch["betas"][:, :num_betas]
+    needs_body = bool(active & {"vertex", "joint", "reprojection", "render"})
+    if self.config.prior == "pose":
+      pred = model(batch["inputs"], batch["confidence"], training=training)
+      if self.config.loss.parameter == "rotmat":
+        terms["parameter"] = losses.rotation_matrix_loss(pred.rotmats,
+                                                         batch["rotmats"])
+      else:
+        terms["parameter"] = losses.axis_angle_loss(pred.theta,
+                                                    batch["theta"])
+      terms["camera"] = losses.camera_loss(pred.camera, batch["camera"])
+      pred_rotmats, pred_betas = pred.rotmats, gt_betas
+    else:
+      pred = model(batch["silhouette"], training=training)
+      terms["parameter"] = losses.betas_loss(pred, gt_betas)
+      pred_rotmats, pred_betas = batch["rotmats"], pred
+    if needs_body:
+      gt_body = lbs.forward(self.assets, gt_betas, batch["rotmats"])
+      body = lbs.forward(self.assets, pred_betas, pred_rotmats)
+      terms["vertex"] = losses.vertex_loss(body.vertices, gt_body.vertices)
+      if self.config.prior == "pose":
+        terms["joint"] = losses.joint_loss(body.joints, gt_body.joints)
+        kp3d = tf.einsum("kv,bvc->bkc", self.regressor, body.vertices)
+        projected = pose_prior.project_weak_perspective(kp3d, pred.camera)
+        terms["reprojection"] = losses.reprojection_loss(
+            projected, batch["keypoints"], batch["keypoint_weight"])
+        if "render" in active:
+          rendered = self.render(body.vertices, pred.camera)
+          size = self.config.shape_model.silhouette_size
+          terms["render"] = tf.reduce_mean(render_losses.silhouette_l2(
+              rendered, batch["silhouette"])) / float(size * size)
+    total = tf.add_n([tf.cast(weights[t], tf.float32) * terms[t]
+                      for t in TERMS if t in active] + [zero])
+    return total, terms, pred
+
+  def render(self, vertices, camera):
+    """Soft silhouettes `[B, R, R]` of model vertices under the weak
+    perspective camera `[B, 3]`."""
+    size = self.config.shape_model.silhouette_size
+    cam = camera_lib.WeakPerspectiveCamera(
+        scale=camera[:, 0], translation=camera[:, 1:], crop_size=size)
+    screen = cam.transform_points_screen(vertices)
+    return soft_silhouette.soft_silhouette(screen, self.faces,
+                                           self.silhouette_settings)
+
+
+def overlay_images(assets, vertices: np.ndarray, camera: np.ndarray,
+                   silhouettes: np.ndarray) -> np.ndarray:
+  """`[B, R, R, 3]` uint8: predicted mesh (red) over the ground truth
+  silhouette (green), hard-rasterized with the weak-perspective camera."""
+  size = silhouettes.shape[-1]
+  half = 0.5 * size
+  xy = camera[:, None, :1] * (vertices[..., :2] + camera[:, None, 1:])
+  screen = np.concatenate([xy * half + (half - 0.5),
+                           vertices[..., 2:] + 100.0], axis=-1)
+  mask = raster.rasterize(screen, assets.faces, size, size).mask
+  image = np.zeros(silhouettes.shape + (3,), np.uint8)
+  image[..., 0] = 255 * mask
+  image[..., 1] = 255 * (silhouettes > 0)
+  return image
+
+
+def _restore_or_init(manager, checkpoint, model, init_weights):
+  latest = manager.latest_checkpoint
+  if latest:
+    checkpoint.restore(latest).assert_existing_objects_matched()
+    logging.info("resumed from %s", latest)
+  elif init_weights:
+    model.load_weights(init_weights)
+    logging.info("initialised from %s", init_weights)
+
+
+def train(config: config_lib.TrainConfig,
+          arrays: Optional[Dict[str, np.ndarray]] = None,
+          stop_after: Optional[int] = None) -> TrainResult:
+  """Trains one prior as `config` says, resuming from `model_dir` if there
+  are checkpoints.
+
+  Args:
+    config: the run.
+    arrays: training arrays (skips `config.data`'s source; for tests and
+      scripts that share one generated set between runs).
+    stop_after: stop after this many steps of this invocation (simulates a
+      kill in tests), without the final export.
+  """
+  tf.random.set_seed(config.seed)
+  keras.utils.set_random_seed(config.seed)
+  strategy = make_strategy(config.strategy)
+  assets = load_body(config.body_model)
+  if arrays is None:
+    arrays = data_lib.load_or_generate(config.data, assets)
+  os.makedirs(config.model_dir, exist_ok=True)
+  config_lib.write_json(config, os.path.join(config.model_dir, "config.json"))
+
+  with strategy.scope():
+    model = build_model(config)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, config.num_steps, alpha=0.01)
+    optimizer = keras.optimizers.Adam(schedule)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
+                                   step=step)
+  manager = tf.train.CheckpointManager(
+      checkpoint, os.path.join(config.model_dir, "checkpoints"),
+      max_to_keep=config.max_to_keep)
+  _restore_or_init(manager, checkpoint, model, config.init_weights)
+  start_step = int(step.numpy())
+
+  dataset = data_lib.make_dataset(
+      arrays, config.batch_size, config.data.noise,
+      config.data.clean_fraction, seed=config.seed + start_step)
+  iterator = iter(strategy.experimental_distribute_dataset(dataset))
+  computer = LossComputer(config, assets)
+  replicas = strategy.num_replicas_in_sync
+
+  def replica_step(batch, weights):
+    with tf.GradientTape() as tape:
+      total, terms, _ = computer(model, batch, weights, training=True)
+      scaled = total / replicas
+    grads = tape.gradient(scaled, model.trainable_variables)
+    grads, _ = tf.clip_by_global_norm(grads, 10.0)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return total, terms
+
+  @tf.function
+  def distributed_step(batch, weights):
+    total, terms = strategy.run(replica_step, args=(batch, weights))
+    reduce = lambda v: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, None)
+    return reduce(total), {k: reduce(v) for k, v in terms.items()}
+
+  writer = tf.summary.create_file_writer(
+      os.path.join(config.model_dir, "train"))
+  last = {}
+  t0 = time.time()
+  tick, tick_step = t0, start_step
+  current = start_step
+  while current < config.num_steps:
+    if stop_after is not None and current - start_step >= stop_after:
+      break
+    weights = {k: tf.constant(v, tf.float32)
+               for k, v in loss_weights(config, current).items() if v > 0}
+    batch = next(iterator)
+    # Only the set of active terms changes the graph (one trace per phase).
+    total, terms = distributed_step(batch, weights)
+    step.assign_add(1)
+    current += 1
+    if current % config.log_every == 0 or current == config.num_steps:
+      last = {k: float(v) for k, v in terms.items()}
+      last["total"] = float(total)
+      now = time.time()
+      rate = (current - tick_step) / max(now - tick, 1e-9)
+      tick, tick_step = now, current
+      logging.info("step %d/%d  loss %.4f  %s  %.1f steps/s", current,
+                   config.num_steps, last["total"],
+                   " ".join(f"{k}={v:.4g}" for k, v in last.items()
+                            if k != "total" and v), rate)
+      with writer.as_default():
+        for k, v in last.items():
+          summaries.scalar(f"loss/{k}", v, current)
+        summaries.scalar("learning_rate", float(schedule(current)), current)
+        summaries.scalar("steps_per_second", rate, current)
+    if config.image_every and current % config.image_every == 0:
+      _write_images(writer, current, config, computer, model, batch,
+                    strategy)
+    if current % config.checkpoint_every == 0:
+      manager.save(checkpoint_number=current)
+  seconds = time.time() - t0
+  weights_path = os.path.join(config.model_dir,
+                              f"{config.prior}_prior.weights.h5")
+  if stop_after is None or current >= config.num_steps:
+    if manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(
+        f"-{current}"):
+      manager.save(checkpoint_number=current)
+    tmp = weights_path[:-len(".weights.h5")] + ".tmp.weights.h5"
+    model.save_weights(tmp)
+    os.replace(tmp, weights_path)
+  writer.flush()
+  return TrainResult(final_step=current, start_step=start_step,
+                     last_losses=last, weights_path=weights_path,
+                     seconds=seconds)
+
+
+def _write_images(writer, current, config, computer, model, batch, strategy):
+  """Overlays of the first 4 examples of the (local) batch."""
+  local = strategy.experimental_local_results(batch)[0]
+  small = {k: v[:4] for k, v in local.items()}
+  num_betas = config.shape_model.num_betas
+  if config.prior == "pose":
+    pred = model(small["inputs"], small["confidence"], training=False)
+    body = lbs.forward(computer.assets, small["betas"][:, :num_betas],
+                       pred.rotmats)
+    camera = pred.camera.numpy()
+  else:
+    betas = model(small["silhouette"], training=False)
+    body = lbs.forward(computer.assets, betas, small["rotmats"])
+    camera = small["camera"].numpy()
+  images = overlay_images(computer.assets, body.vertices.numpy(), camera,
+                          small["silhouette"].numpy())
+  with writer.as_default():
+    summaries.image("overlay/pred_red_gt_green", images, current)
