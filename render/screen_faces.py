@@ -20,13 +20,17 @@ which faces are drawn, and puts every drawn face in one winding:
   * dropped faces get zero coordinates, so no NaN or Inf leaves this module
     (nor, through `tf.where`, enters a gradient).
 
-Pair enumeration (`enumerate_pairs`) lists, for every drawn face, the pixel
-centres inside its screen bounding box grown by `radius`, clipped to the
-image: P = Σ_faces (box width × box height). Memory is O(P), never
-O(B · F · H · W); the list is built with one cumulative sum and one scatter
-(no per-face padding to the largest box).
+Pair enumeration lists, for every drawn face, the pixel centres inside its
+screen bounding box grown by `radius`, clipped to the image:
+P = Σ_faces (box width × box height). Memory is O(P), never O(B · F · H · W).
+`enumerate_pairs` lists the pairs one by one (one cumulative sum and one
+scatter over P). `enumerate_spans` lists them in spans of up to `span`
+consecutive pixels of one box row, so the expansion costs O(P / span) and the
+per-pixel work is a dense `[U, span]` array that XLA fuses well; a box row
+wider than `span` takes several spans, so no face is too large.
 """
 
+import math
 from typing import NamedTuple, Optional, Tuple
 
 import tensorflow as tf
@@ -178,3 +182,102 @@ def enumerate_pairs(screen: ScreenFaces, image_size: Tuple[int, int],
   return Pairs(face=face, pixel=pixel,
                local_x=tf.cast(local_x, dtype), local_y=tf.cast(local_y, dtype),
                box_x=tf.cast(lo[:, 0], dtype), box_y=tf.cast(lo[:, 1], dtype))
+
+
+class Spans(NamedTuple):
+  """Runs of up to `span` consecutive pixels of one face's box row.
+
+  Span u covers pixels x = box_x + chunk·span + j (j < span, x within the
+  box) of row y = box_y + row of face `face[u]`, where
+  (row, chunk) = divmod(u − first_span[face], chunks[face]).
+
+  Attributes:
+    face: `[U']` int32 face (in `[B * F]`) of each span; U' ≥ U is U rounded
+      up (see `_padded_size`) so that shapes repeat between calls; spans
+      u ≥ U are padding.
+    num_spans: scalar int32 U.
+    box: `[B * F, 4]` int32 (box_x, box_y, box width, pixel index of the box
+      corner in the flattened `[B * H * W]` image).
+    first_span: `[B * F]` int32 index of each face's first span.
+    chunks: `[B * F]` int32 spans per box row (≥ 1).
+    span: the static span length.
+  """
+  face: tf.Tensor
+  num_spans: tf.Tensor
+  box: tf.Tensor
+  first_span: tf.Tensor
+  chunks: tf.Tensor
+  span: int
+
+
+def _padded_size(n: tf.Tensor) -> tf.Tensor:
+  """n rounded up to 1024 or to a multiple of 1/8 of its power of two, so a
+  jit-compiled consumer sees at most 8 distinct sizes per octave."""
+  n = tf.maximum(n, 1)
+  step = tf.bitwise.left_shift(
+      1, tf.maximum(tf.cast(tf.math.floor(
+          tf.math.log(tf.cast(n, tf.float32)) / math.log(2.0)), tf.int32) - 3,
+                    10))
+  return (n + step - 1) // step * step
+
+
+def _span_layout(xy, valid, image_size, radius: float, span: int):
+  """Per face: box (x, y, width, corner pixel) `[B·F, 4]`, spans per row,
+  span count and first span. Static shapes only, so it can be compiled."""
+  height, width = image_size
+  dtype = xy.dtype
+  num_faces = tf.shape(xy)[1]
+  xy = tf.reshape(xy, [-1, 3, 2])  # [BF, 3, 2]
+  lo = tf.reduce_min(xy, axis=1) - radius
+  hi = tf.reduce_max(xy, axis=1) + radius
+  size = tf.constant([width, height], dtype)
+  # Clip in floating point first so huge coordinates cannot overflow int32.
+  lo = tf.cast(tf.math.ceil(tf.clip_by_value(lo, -1.0, size)), tf.int32)
+  hi = tf.cast(tf.math.floor(tf.clip_by_value(hi, -1.0, size)), tf.int32)
+  lo = tf.maximum(lo, 0)
+  hi = tf.minimum(hi, tf.constant([width - 1, height - 1]))
+  extent = tf.maximum(hi - lo + 1, 0)  # [BF, 2]
+  valid = tf.reshape(valid, [-1]) & (extent[:, 0] > 0)
+  chunks = tf.maximum((extent[:, 0] + span - 1) // span, 1)
+  counts = tf.where(valid, extent[:, 1] * chunks, 0)  # [BF]
+  batch = tf.range(tf.shape(xy)[0]) // num_faces
+  base = batch * (height * width) + lo[:, 1] * width + lo[:, 0]
+  box = tf.stack([lo[:, 0], lo[:, 1], extent[:, 0], base], axis=-1)
+  return box, chunks, counts, tf.cumsum(counts, exclusive=True)
+
+
+_span_layout_xla = tf.function(_span_layout, jit_compile=True,
+                               reduce_retracing=True)
+
+
+def enumerate_spans(screen: ScreenFaces, image_size: Tuple[int, int],
+                    radius: float, span: int,
+                    jit_compile: bool = False) -> Spans:
+  """Lists each drawn face's box (grown by `radius`) as row spans.
+
+  Args:
+    screen: from `setup_faces`.
+    image_size: (H, W).
+    radius: how far (pixels) beyond the face's bounding box to enumerate.
+    span: static number of pixels per span.
+    jit_compile: compile the per-face part with XLA.
+
+  Returns:
+    `Spans`.
+  """
+  layout = _span_layout_xla if jit_compile else _span_layout
+  box, chunks, counts, starts = layout(
+      tf.stop_gradient(screen.xy), screen.valid, tuple(image_size),
+      float(radius), int(span))
+  num_spans = tf.reduce_sum(counts)
+  padded = _padded_size(num_spans)
+  nonempty = tf.cast(tf.where(counts > 0)[:, 0], tf.int32)
+  # Mark the first span of each non-empty face; a running sum then tells
+  # each span which non-empty face it belongs to.
+  marks = tf.scatter_nd(tf.gather(starts, nonempty)[:, None],
+                        tf.ones_like(nonempty), padded[None])
+  rank = tf.maximum(tf.cumsum(marks) - 1, 0)
+  # A padding face 0 keeps the gather valid when nothing is drawn.
+  face = tf.gather(tf.concat([nonempty, [0]], 0), rank)
+  return Spans(face=face, num_spans=num_spans, box=box, first_span=starts,
+               chunks=chunks, span=span)

@@ -72,21 +72,25 @@ class SoftSilhouetteTest(testing.TestCase):
                             atol=1e-6)
 
   def test_image_gradient_matches_finite_differences(self):
-    """Each pixel's derivative along one vertex coordinate (a Jacobian
-    column of the soft image) against differences of the soft image."""
+    """Each pixel's gradient (a row of the soft image's Jacobian) against
+    central differences of the soft image."""
     verts, faces = meshes.random_triangles(self.rng, 3, 10)
     settings = _settings(10, sigma=0.4, min_coverage=1e-12)
     verts = tf.constant(verts[None])
+    step = 1e-6
     delta = np.zeros(verts.shape)
-    delta[0, 4, 0] = 1e-6
-    with tf.autodiff.ForwardAccumulator(verts, tf.constant(delta)) as acc:
-      sil = soft_silhouette.soft_silhouette(verts, faces, settings)
-    # Forward mode goes through the custom gradient by transposing it.
-    jvp = acc.jvp(sil).numpy()
+    delta[0, 4, 0] = step
     plus = soft_silhouette.soft_silhouette(verts + delta, faces, settings)
     minus = soft_silhouette.soft_silhouette(verts - delta, faces, settings)
-    self.assertGreater(np.abs(jvp).max(), 1e-8)
-    self.assertAllClose(jvp, (plus - minus).numpy() / 2, atol=1e-12)
+    numeric = ((plus - minus) / (2 * step)).numpy()[0]
+    with tf.GradientTape(persistent=True) as tape:
+      tape.watch(verts)
+      sil = soft_silhouette.soft_silhouette(verts, faces, settings)
+      pixels = [sil[0, y, x] for y in range(10) for x in range(10)]
+    analytic = np.array([tape.gradient(p, verts)[0, 4, 0] for p in pixels])
+    self.assertGreater(np.abs(numeric).max(), 1e-2)
+    self.assertAllClose(analytic.reshape(10, 10), numeric, rtol=1e-4,
+                        atol=1e-7)
 
   def test_bad_vertices_give_no_nan(self):
     verts, faces = meshes.random_triangles(self.rng, 6, 12)
@@ -104,7 +108,7 @@ class SoftSilhouetteTest(testing.TestCase):
     grad = tape.gradient(total, verts)
     self.assertTrue(np.all(np.isfinite(sil.numpy())))
     self.assertTrue(np.all(np.isfinite(grad.numpy())))
-    self.assertAllEqual(grad[0, :15], np.zeros((15, 3)))
+    self.assertAllEqual(grad[0, :12], np.zeros((12, 3)))  # dropped faces
 
   def test_empty_image(self):
     verts = np.array([[[50.0, 50.0, 1.0], [51.0, 50.0, 1.0],
