@@ -22,12 +22,19 @@ class BilinearUnit(keras.layers.Layer):
           f"need units > 0 and 0 ≤ dropout < 1, got {units}, {dropout}.")
     self.units = units
     self.dropout = dropout
-    self._stages = []
-    for i in range(2):
-      self._stages.append((
-          keras.layers.Dense(units, name=f"linear{i}"),
-          keras.layers.BatchNormalization(name=f"bn{i}"),
-          keras.layers.Dropout(dropout, name=f"dropout{i}")))
+    # Plain attributes, not a list: tf.train.Checkpoint does not see the
+    # lists Keras 3 tracks.
+    self.linear0 = keras.layers.Dense(units, name="linear0")
+    self.bn0 = keras.layers.BatchNormalization(name="bn0")
+    self.drop0 = keras.layers.Dropout(dropout, name="dropout0")
+    self.linear1 = keras.layers.Dense(units, name="linear1")
+    self.bn1 = keras.layers.BatchNormalization(name="bn1")
+    self.drop1 = keras.layers.Dropout(dropout, name="dropout1")
+
+  @property
+  def stages(self):
+    return ((self.linear0, self.bn0, self.drop0),
+            (self.linear1, self.bn1, self.drop1))
 
   def build(self, input_shape):
     if input_shape[-1] != self.units:
@@ -35,14 +42,14 @@ class BilinearUnit(keras.layers.Layer):
           f"BilinearUnit({self.units}) needs inputs of shape [B, "
           f"{self.units}], got {tuple(input_shape)}.")
     shape = tuple(input_shape)
-    for dense, bn, _ in self._stages:
+    for dense, bn, _ in self.stages:
       dense.build(shape)
       bn.build(shape)
     super().build(input_shape)
 
   def call(self, x, training=None):
     y = x
-    for dense, bn, drop in self._stages:
+    for dense, bn, drop in self.stages:
       y = drop(keras.ops.relu(bn(dense(y), training=training)),
                training=training)
     return x + y

@@ -110,9 +110,10 @@ class PosePrior(keras.Model):
     self.config = config
     c = config
     self.input_layer = keras.layers.Dense(c.hidden_units, name="input")
-    self.units = [blocks.BilinearUnit(c.hidden_units, c.dropout,
-                                      name=f"unit{i}")
-                  for i in range(c.num_units)]
+    # Attributes unit0, unit1, ... (tf.train.Checkpoint ignores Keras lists).
+    for i in range(c.num_units):
+      setattr(self, f"unit{i}",
+              blocks.BilinearUnit(c.hidden_units, c.dropout, name=f"unit{i}"))
     width = 6 if c.rotation_head == "6d" else 3
     identity = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0] if width == 6 else [0.0] * 3
     self.rotation_head = keras.layers.Dense(
@@ -145,8 +146,8 @@ class PosePrior(keras.Model):
         tf.reshape(keypoints * confidence[..., None], [-1, 2 * c.num_keypoints]),
         confidence], axis=-1)
     h = self.input_layer(features)
-    for unit in self.units:
-      h = unit(h, training=training)
+    for i in range(c.num_units):
+      h = getattr(self, f"unit{i}")(h, training=training)
     raw = self.rotation_head(h)
     if c.rotation_head == "6d":
       raw = tf.reshape(raw, [-1, c.num_joints, 6])

@@ -53,9 +53,10 @@ class ShapePrior(keras.Model):
   def __init__(self, config: ShapePriorConfig = ShapePriorConfig(), **kwargs):
     super().__init__(**kwargs)
     self.config = config
-    self.convs = [keras.layers.Conv2D(ch, 3, padding="same",
-                                      activation="relu", name=f"conv{i}")
-                  for i, ch in enumerate(config.conv_channels)]
+    # Attributes conv0..conv4 (tf.train.Checkpoint ignores Keras lists).
+    for i, ch in enumerate(config.conv_channels):
+      setattr(self, f"conv{i}", keras.layers.Conv2D(
+          ch, 3, padding="same", activation="relu", name=f"conv{i}"))
     self.pool = keras.layers.MaxPooling2D(2)
     self.flatten = keras.layers.Flatten()
     self.input_layer = keras.layers.Dense(config.hidden_units, name="input")
@@ -77,7 +78,7 @@ class ShapePrior(keras.Model):
       raise ValueError(f"silhouette must have shape [B, {r}, {r}] or "
                        f"[B, {r}, {r}, 1], got {x.shape.as_list()}.")
     x = 2.0 * x - 1.0
-    for conv in self.convs:
-      x = self.pool(conv(x))
+    for i in range(len(self.config.conv_channels)):
+      x = self.pool(getattr(self, f"conv{i}")(x))
     h = self.input_layer(self.flatten(x))
     return self.head(self.unit(h, training=training))

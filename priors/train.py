@@ -1,0 +1,98 @@
+r"""Trains the PosePrior or the ShapePrior.
+
+    python -m priors.train --prior=pose --model_dir=/tmp/pose \
+        --num_examples=50000 --data_cache=/tmp/synth_train.npz
+
+Flags → a frozen `priors.config.TrainConfig` → `priors.training.train`. The
+config is written to `<model_dir>/config.json`; rerunning the same command
+resumes from the latest checkpoint. `--data` is "generate" (draw
+`--num_examples` synth samples at start-up, optionally cached with
+`--data_cache`) or the path of an `.npz` of `priors.data` arrays.
+"""
+
+import logging as std_logging
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from priors import config as config_lib
+from priors import data
+from priors import keypoint_noise
+from priors import pose_prior
+from priors import shape_prior
+from priors import training
+
+flags.DEFINE_enum("prior", None, list(config_lib.PRIORS),
+                          "Which prior to train.")
+flags.DEFINE_string("model_dir", None, "Checkpoints, config and logs.")
+flags.DEFINE_string("data", "generate", "'generate' or an .npz of arrays.")
+flags.DEFINE_integer("num_examples", 20000, "Examples to generate.")
+flags.DEFINE_integer("data_seed", 0, "Seed of the generated examples.")
+flags.DEFINE_string("data_cache", "", "Save/reuse generated examples here.")
+flags.DEFINE_string("keypoint_set", "COCO_17", "Keypoint set.")
+flags.DEFINE_string("body_model", "", "'' = bundled, 'toy', or a file.")
+flags.DEFINE_float("noise_sigma", 0.04, "Keypoint jitter (normalised units).")
+flags.DEFINE_float("clean_fraction", 0.2, "Fraction of uncorrupted inputs.")
+flags.DEFINE_integer("hidden_units", 1024, "Width of the bilinear units.")
+flags.DEFINE_float("dropout", 0.5, "Dropout inside the bilinear units.")
+flags.DEFINE_enum("rotation_head", "6d", list(pose_prior.ROTATION_HEADS),
+                  "PosePrior rotation output.")
+flags.DEFINE_enum("parameter_loss", "rotmat", list(config_lib.PARAMETER_LOSSES),
+                  "PosePrior parameter loss.")
+flags.DEFINE_float("vertex_weight", 100.0, "Per-vertex loss weight.")
+flags.DEFINE_float("vertex_start", 0.5,
+                   "Fraction of steps before the vertex loss is added.")
+flags.DEFINE_float("render_weight", 10.0, "Soft-silhouette loss weight.")
+flags.DEFINE_float("render_start", 1.0,
+                   "Fraction of steps before the render loss (1 = never).")
+flags.DEFINE_integer("batch_size", 64, "Global batch size.")
+flags.DEFINE_integer("num_steps", 20000, "Optimiser steps.")
+flags.DEFINE_float("learning_rate", 1e-3, "Initial learning rate.")
+flags.DEFINE_string("init_weights", "", "Start from these weights.")
+flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint interval (steps).")
+flags.DEFINE_integer("log_every", 100, "Logging interval (steps).")
+flags.DEFINE_integer("image_every", 2000, "Overlay image interval (0 = off).")
+flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
+                  "tf.distribute strategy.")
+flags.DEFINE_integer("seed", 0, "Seed of initialisation, shuffling, noise.")
+
+
+def config_from_flags() -> config_lib.TrainConfig:
+  f = flags.FLAGS
+  return config_lib.TrainConfig(
+      prior=f.prior,
+      model_dir=f.model_dir,
+      body_model=f.body_model,
+      data=data.DataConfig(
+          source=f.data, num_examples=f.num_examples, seed=f.data_seed,
+          keypoint_set=f.keypoint_set, cache=f.data_cache,
+          noise=keypoint_noise.NoiseConfig(sigma=f.noise_sigma),
+          clean_fraction=f.clean_fraction),
+      pose_model=pose_prior.PosePriorConfig(
+          hidden_units=f.hidden_units, dropout=f.dropout,
+          rotation_head=f.rotation_head),
+      shape_model=shape_prior.ShapePriorConfig(
+          hidden_units=f.hidden_units, dropout=f.dropout),
+      loss=config_lib.LossConfig(
+          parameter=f.parameter_loss, vertex_weight=f.vertex_weight,
+          vertex_start=f.vertex_start, render_weight=f.render_weight,
+          render_start=f.render_start),
+      batch_size=f.batch_size, num_steps=f.num_steps,
+      learning_rate=f.learning_rate, init_weights=f.init_weights,
+      checkpoint_every=f.checkpoint_every, log_every=f.log_every,
+      image_every=f.image_every, strategy=f.strategy, seed=f.seed)
+
+
+def main(argv):
+  del argv
+  std_logging.getLogger().setLevel(std_logging.INFO)
+  result = training.train(config_from_flags())
+  logging.info("done: step %d (from %d) in %.0f s; weights at %s",
+               result.final_step, result.start_step, result.seconds,
+               result.weights_path)
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["prior", "model_dir"])
+  app.run(main)

@@ -1,0 +1,120 @@
+"""PosePrior / ShapePrior / BilinearUnit: shapes, bad inputs, conventions."""
+
+import numpy as np
+import tensorflow as tf
+
+from priors import blocks
+from priors import pose_prior
+from priors import shape_prior
+from render import camera as camera_lib
+from tests import testing
+
+_SMALL_POSE = pose_prior.PosePriorConfig(hidden_units=32)
+_SMALL_SHAPE = shape_prior.ShapePriorConfig(conv_channels=(4, 4, 4, 4, 4),
+                                            hidden_units=16)
+
+
+class PosePriorTest(testing.TestCase):
+
+  @testing.parameters(("6d", 6), ("axis_angle", 3))
+  def test_output_shapes(self, head, width):
+    model = pose_prior.PosePrior(
+        pose_prior.PosePriorConfig(hidden_units=32, rotation_head=head))
+    out = model(tf.zeros([5, 17, 2]), tf.ones([5, 17]))
+    self.assertEqual(out.rotmats.shape, (5, 24, 3, 3))
+    self.assertEqual(out.theta.shape, (5, 72))
+    self.assertEqual(out.camera.shape, (5, 3))
+    self.assertEqual(out.raw_rotation.shape, (5, 24, width))
+    # Both heads start near the identity rotation and unit scale.
+    self.assertAllClose(out.rotmats, np.broadcast_to(np.eye(3), (5, 24, 3, 3)),
+                        atol=0.2)
+    self.assertAllClose(out.theta, np.zeros((5, 72)), atol=0.2)
+
+  def test_theta_matches_rotmats(self):
+    model = pose_prior.PosePrior(_SMALL_POSE)
+    out = model(tf.constant(self.rng.normal(size=(3, 17, 2)), tf.float32),
+                tf.ones([3, 17]))
+    from scipy.spatial.transform import Rotation
+    expected = Rotation.from_rotvec(
+        out.theta.numpy().reshape(-1, 3).astype(np.float64)).as_matrix()
+    self.assertAllClose(out.rotmats.numpy().reshape(-1, 3, 3), expected,
+                        atol=1e-4)
+
+  def test_zero_confidence_ignores_coordinates(self):
+    model = pose_prior.PosePrior(_SMALL_POSE)
+    conf = np.ones((1, 17), np.float32)
+    conf[0, 3] = 0.0
+    a = np.zeros((1, 17, 2), np.float32)
+    b = a.copy()
+    b[0, 3] = [0.7, -0.4]
+    self.assertAllClose(model(a, conf).camera, model(b, conf).camera)
+
+  @testing.parameters(((2, 16, 2), (2, 17)), ((2, 17, 3), (2, 17)),
+                      ((2, 17, 2), (2, 16)), ((34,), (17,)))
+  def test_rejects_bad_shapes(self, kp_shape, conf_shape):
+    model = pose_prior.PosePrior(_SMALL_POSE)
+    with self.assertRaisesRegex(ValueError, "keypoints|confidence"):
+      model(tf.zeros(kp_shape), tf.zeros(conf_shape))
+
+  def test_rejects_bad_config(self):
+    with self.assertRaisesRegex(ValueError, "rotation_head"):
+      pose_prior.PosePriorConfig(rotation_head="quaternion")
+
+  def test_normalisation_hand_case(self):
+    # Crop of 256: pixel centres 0 and 255 are 0.5 px inside the edges ±1.
+    out = pose_prior.normalize_keypoints(
+        tf.constant([[[0.0, 127.5], [255.0, -0.5]]]), 256)
+    self.assertAllClose(out, [[[-255 / 256, 0.0], [255 / 256, -1.0]]])
+    self.assertAllClose(pose_prior.denormalize_keypoints(out, 256),
+                        [[[0.0, 127.5], [255.0, -0.5]]])
+
+  def test_weak_perspective_agrees_with_render_camera(self):
+    points = self.rng.normal(size=(2, 5, 3)).astype(np.float32)
+    camera = np.array([[0.9, 0.1, -0.2], [1.2, 0.0, 0.3]], np.float32)
+    ours = pose_prior.denormalize_keypoints(
+        pose_prior.project_weak_perspective(points, camera), 256)
+    theirs = camera_lib.WeakPerspectiveCamera(
+        scale=camera[:, 0], translation=camera[:, 1:],
+        crop_size=256).project(points)
+    self.assertAllClose(ours, theirs, atol=1e-4)
+
+
+class ShapePriorTest(testing.TestCase):
+
+  @testing.parameters(((3, 64, 64),), ((3, 64, 64, 1),))
+  def test_output_shape(self, shape):
+    model = shape_prior.ShapePrior(_SMALL_SHAPE)
+    self.assertEqual(model(tf.zeros(shape)).shape, (3, 10))
+
+  @testing.parameters(((3, 32, 32),), ((3, 64, 64, 3),), ((64, 64),))
+  def test_rejects_bad_shapes(self, shape):
+    model = shape_prior.ShapePrior(_SMALL_SHAPE)
+    with self.assertRaisesRegex(ValueError, "silhouette"):
+      model(tf.zeros(shape))
+
+  def test_rejects_bad_config(self):
+    with self.assertRaisesRegex(ValueError, "multiple of 32"):
+      shape_prior.ShapePriorConfig(silhouette_size=48)
+    with self.assertRaisesRegex(ValueError, "5 widths"):
+      shape_prior.ShapePriorConfig(conv_channels=(8, 8))
+
+
+class BilinearUnitTest(testing.TestCase):
+
+  def test_identity_when_branch_is_zero(self):
+    unit = blocks.BilinearUnit(8, dropout=0.0)
+    x = tf.constant(self.rng.normal(size=(4, 8)), tf.float32)
+    unit(x)
+    for dense, _, _ in unit.stages:
+      dense.kernel.assign(tf.zeros_like(dense.kernel))
+      dense.bias.assign(tf.zeros_like(dense.bias))
+    # BN(0) = beta = 0 and ReLU(0) = 0: the skip alone remains.
+    self.assertAllClose(unit(x, training=False), x)
+
+  def test_rejects_width_mismatch(self):
+    with self.assertRaisesRegex(ValueError, "BilinearUnit"):
+      blocks.BilinearUnit(8)(tf.zeros([2, 5]))
+
+
+if __name__ == "__main__":
+  testing.main()
