@@ -1,0 +1,77 @@
+"""Both priors as one stage: keypoints + silhouette → θ, β, camera, mesh.
+
+    priors = inference.Priors.from_pretrained()      # shipped weights
+    out = priors(keypoints_px, confidence, silhouette)
+
+Dimensions: B batch, K keypoints, V vertices, R×R silhouette.
+"""
+
+from typing import NamedTuple, Optional
+
+import tensorflow as tf
+
+from body import assets as assets_lib
+from body import bundled
+from body import lbs
+from priors import pose_prior as pose_prior_lib
+from priors import pretrained
+from priors import shape_prior as shape_prior_lib
+
+
+class PriorsOutput(NamedTuple):
+  """What the priors predict (TensorFlow tensors).
+
+  Attributes:
+    theta: `[B, 72]` axis-angle θ, root in the camera frame (OpenCV axes).
+    rotmats: `[B, 24, 3, 3]` the same as rotation matrices.
+    betas: `[B, S]`.
+    camera: `[B, 3]` weak perspective (s, t_x, t_y): a model point X lands
+      at s · (X_xy + t) in normalised crop coordinates ([−1, 1]).
+    vertices: `[B, V, 3]` the posed mesh, metres, without translation.
+    joints: `[B, 24, 3]` its joints.
+  """
+  theta: tf.Tensor
+  rotmats: tf.Tensor
+  betas: tf.Tensor
+  camera: tf.Tensor
+  vertices: tf.Tensor
+  joints: tf.Tensor
+
+
+class Priors:
+  """A PosePrior, a ShapePrior and the body model they were trained with."""
+
+  def __init__(self, pose_model: pose_prior_lib.PosePrior,
+               shape_model: shape_prior_lib.ShapePrior,
+               assets: assets_lib.BodyAssets, crop_size: int = 256):
+    self.pose_model = pose_model
+    self.shape_model = shape_model
+    self.assets = assets
+    self.crop_size = crop_size
+
+  @classmethod
+  def from_pretrained(cls, pose_weights: Optional[str] = None,
+                      shape_weights: Optional[str] = None,
+                      assets: Optional[assets_lib.BodyAssets] = None
+                      ) -> "Priors":
+    """The shipped (or given) weights, with the bundled body model."""
+    return cls(pretrained.load_pose_prior(pose_weights),
+               pretrained.load_shape_prior(shape_weights),
+               assets or bundled.load())
+
+  def __call__(self, keypoints_px, confidence, silhouette) -> PriorsOutput:
+    """Runs both priors.
+
+    Args:
+      keypoints_px: `[B, K, 2]` keypoints in pixels of the S×S crop.
+      confidence: `[B, K]` in [0, 1] (0 = missing).
+      silhouette: `[B, R, R]` in [0, 1].
+    """
+    keypoints = pose_prior_lib.normalize_keypoints(
+        tf.cast(keypoints_px, tf.float32), self.crop_size)
+    pose = self.pose_model(keypoints, confidence, training=False)
+    betas = self.shape_model(silhouette, training=False)
+    body = lbs.forward(self.assets, betas, pose.rotmats)
+    return PriorsOutput(theta=pose.theta, rotmats=pose.rotmats, betas=betas,
+                        camera=pose.camera, vertices=body.vertices,
+                        joints=body.joints)
