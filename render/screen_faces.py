@@ -132,6 +132,44 @@ def setup_faces(verts_screen: tf.Tensor, faces: tf.Tensor,
                      flipped=flipped, valid=valid)
 
 
+class FaceCorners(NamedTuple):
+  """Drawn faces in their own winding (the soft rasterizer's lean setup).
+
+  Attributes:
+    xy: `[B, F, 3, 2]` screen coordinates of each corner (pixels); zero for
+      corners of dropped vertices.
+    orientation: `[B, F]` +1 where the signed screen area is positive, −1
+      where negative: multiplying an edge function by it makes it ≥ 0 inside.
+    valid: `[B, F]` bool, whether the face is drawn.
+  """
+  xy: tf.Tensor
+  orientation: tf.Tensor
+  valid: tf.Tensor
+
+
+def setup_corners(verts_screen: tf.Tensor, faces: tf.Tensor,
+                  cull_backfaces: bool, z_near: Optional[float]
+                  ) -> FaceCorners:
+  """Like `setup_faces` (same rules for which faces are drawn) without
+  re-winding or depths: vertex checks are made once per vertex and only
+  (u, v) is gathered per corner, so it is cheaper and so is its gradient."""
+  xy = verts_screen[..., :2]
+  usable = tf.reduce_all(tf.math.is_finite(verts_screen), axis=-1)  # [B, V]
+  if z_near is not None:
+    usable &= verts_screen[..., 2] > z_near
+  xy = tf.where(usable[..., None], xy, tf.zeros_like(xy))
+  corners = tf.gather(xy, faces, axis=1)  # [B, F, 3, 2]
+  usable = tf.reduce_all(tf.gather(usable, faces, axis=1), axis=-1)
+  d1 = corners[:, :, 1] - corners[:, :, 0]
+  d2 = corners[:, :, 2] - corners[:, :, 0]
+  area = d1[..., 0] * d2[..., 1] - d2[..., 0] * d1[..., 1]  # 2 × signed area
+  valid = usable & (tf.abs(area) > 2 * _MIN_AREA)
+  if cull_backfaces:
+    valid &= area < 0
+  orientation = tf.where(area < 0, -tf.ones_like(area), tf.ones_like(area))
+  return FaceCorners(xy=corners, orientation=orientation, valid=valid)
+
+
 def enumerate_pairs(screen: ScreenFaces, image_size: Tuple[int, int],
                     radius: float) -> Pairs:
   """Lists pixel centres within each drawn face's box grown by `radius`.
@@ -250,13 +288,13 @@ _span_layout_xla = tf.function(_span_layout, jit_compile=True,
                                reduce_retracing=True)
 
 
-def enumerate_spans(screen: ScreenFaces, image_size: Tuple[int, int],
+def enumerate_spans(screen, image_size: Tuple[int, int],
                     radius: float, span: int,
                     jit_compile: bool = False) -> Spans:
   """Lists each drawn face's box (grown by `radius`) as row spans.
 
   Args:
-    screen: from `setup_faces`.
+    screen: a `ScreenFaces` or `FaceCorners` (its `xy` and `valid`).
     image_size: (H, W).
     radius: how far (pixels) beyond the face's bounding box to enumerate.
     span: static number of pixels per span.

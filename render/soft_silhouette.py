@@ -97,19 +97,22 @@ class SoftSilhouetteSettings:
     return math.sqrt(self.sigma * math.log(1.0 / self.min_coverage - 1.0))
 
 
-def _face_table(xy: tf.Tensor, box: tf.Tensor) -> tf.Tensor:
-  """`[B·F, 15]` per-face edge table: for edges i = 0, 1, 2 (corner i to
+def _face_table(xy: tf.Tensor, box: tf.Tensor,
+                orientation: tf.Tensor) -> tf.Tensor:
+  """`[B·F, 16]` per-face edge table: for edges i = 0, 1, 2 (corner i to
   i+1), the columns i, 3+i, ..., 12+i hold the edge start relative to the
   face's box corner (a_x, a_y), its unit direction (u_x, u_y) and its length
-  (1 for dropped faces, so that nothing divides by zero)."""
+  (1 for dropped faces, so that nothing divides by zero); column 15 holds
+  the face's orientation (±1)."""
   xy = tf.reshape(xy, [-1, 3, 2])
   start = xy - tf.cast(box[:, None, :2], xy.dtype)
   edge = tf.roll(xy, shift=-1, axis=1) - xy
   length = tf.norm(edge, axis=-1)
   length = tf.where(length > 0, length, tf.ones_like(length))
   direction = edge / length[..., None]
+  orientation = tf.reshape(tf.cast(orientation, xy.dtype), [-1, 1])
   return tf.concat([start[..., 0], start[..., 1], direction[..., 0],
-                    direction[..., 1], length], axis=-1)
+                    direction[..., 1], length, orientation], axis=-1)
 
 
 class _Geometry(NamedTuple):
@@ -157,7 +160,7 @@ def _geometry(table, spans: screen_faces.Spans, width: int,
     dx_i = px - rows[:, i:i + 1]
     dy_i = py - rows[:, 3 + i:4 + i]
     along = dx_i * ux_i + dy_i * uy_i
-    across_i = ux_i * dy_i - uy_i * dx_i  # > 0 inside (canonical winding)
+    across_i = rows[:, 15:16] * (ux_i * dy_i - uy_i * dx_i)  # > 0 inside
     beyond = tf.nn.relu(tf.maximum(-along, along - len_i))
     dist2.append(across_i * across_i + beyond * beyond)
     across.append(across_i)
@@ -212,8 +215,10 @@ def _kernels(sigma: float, width: int, pixels_per_image: int,
     return tf.where(pixel >= 0, tf.where(signed > 0, g, -g),
                     tf.zeros_like(g))
 
-  def corners(g, table, spans, nearest):
-    """Σ g · ∂d/∂(corner) per face corner, `[B·F·3, 2]`."""
+  def pulls(g, table, spans, nearest):
+    """Per entry, g · ∂d/∂(start, end) of its nearest edge: four `[U', S]`
+    arrays (start x, start y, end x, end y). Kept apart from the reduction
+    below so that XLA does not recompute the geometry once per output."""
     geo = _geometry(table, spans, width, nearest)
     length = _pick(geo.nearest, geo.length)
     ux = _pick(geo.nearest, geo.ux)
@@ -226,26 +231,34 @@ def _kernels(sigma: float, width: int, pixels_per_image: int,
     t = along / length
     to_start = -2.0 * g * (1.0 - t)
     to_end = -2.0 * g * t
-    # Sum each span's entries per corner before scattering: corner c starts
-    # edge c and ends edge c − 1, so 3 rows per span reach the scatter
-    # instead of 2 per entry.
+    return to_start * rx, to_start * ry, to_end * rx, to_end * ry
+
+  def corners(pull, nearest, face, num_faces_total):
+    """Σ per face corner, `[B·F·3, 2]`. Each span's entries are summed per
+    corner first (corner c starts edge c and ends edge c − 1), so 3 rows per
+    span reach the scatter instead of 2 per entry."""
+    start_x, start_y, end_x, end_y = pull
+    nearest = tf.cast(nearest, tf.int32)
+    zero = tf.zeros_like(start_x)
     per_corner = []
     for c in range(3):
-      weight = (tf.where(geo.nearest == c, to_start, tf.zeros_like(g)) +
-                tf.where(geo.nearest == (c + 2) % 3, to_end,
-                         tf.zeros_like(g)))
-      per_corner.append(tf.stack([tf.reduce_sum(weight * rx, axis=1),
-                                  tf.reduce_sum(weight * ry, axis=1)], -1))
+      starts = nearest == c
+      ends = nearest == (c + 2) % 3
+      per_corner.append(tf.stack([
+          tf.reduce_sum(tf.where(starts, start_x, zero) +
+                        tf.where(ends, end_x, zero), axis=1),
+          tf.reduce_sum(tf.where(starts, start_y, zero) +
+                        tf.where(ends, end_y, zero), axis=1)], -1))
     values = tf.reshape(tf.stack(per_corner, axis=1), [-1, 2])  # [U'·3, 2]
-    ids = tf.reshape(geo.face[:, None] * 3 + tf.range(3)[None, :], [-1])
-    return tf.math.unsorted_segment_sum(values, ids, tf.shape(table)[0] * 3)
+    ids = tf.reshape(face[:, None] * 3 + tf.range(3)[None, :], [-1])
+    return tf.math.unsorted_segment_sum(values, ids, num_faces_total * 3)
 
   def compile_(fn):
     return tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
 
   return _Kernels(face_table=compile_(_face_table), entries=compile_(entries),
                   accumulate=compile_(accumulate), weights=compile_(weights),
-                  corners=compile_(corners))
+                  pulls=compile_(pulls), corners=compile_(corners))
 
 
 class _Kernels(NamedTuple):
@@ -253,10 +266,12 @@ class _Kernels(NamedTuple):
   entries: Callable
   accumulate: Callable
   weights: Callable
+  pulls: Callable
   corners: Callable
 
 
-def _coverage_log_sum(xy: tf.Tensor, spans: screen_faces.Spans,
+def _coverage_log_sum(xy: tf.Tensor, orientation: tf.Tensor,
+                      spans: screen_faces.Spans,
                       settings: "SoftSilhouetteSettings",
                       num_faces: int) -> tf.Tensor:
   """A = Σ_f softplus(d / σ) per pixel, `[B·H·W]`, differentiable in `xy`."""
@@ -266,23 +281,21 @@ def _coverage_log_sum(xy: tf.Tensor, spans: screen_faces.Spans,
 
   @tf.custom_gradient
   def log_sum(xy):
-    table = kernels.face_table(xy, spans.box)
+    table = kernels.face_table(xy, spans.box, orientation)
     # Kept for the backward pass: 9 bytes per entry (d, pixel, nearest edge).
     signed, pixel, nearest = kernels.entries(table, spans)
     log_sum = kernels.accumulate(signed, pixel, tf.shape(table)[0])
 
     def grad(upstream):
       g = kernels.weights(upstream, signed, pixel)
-      grad_corners = kernels.corners(g, table, spans, nearest)
+      pull = kernels.pulls(g, table, spans, nearest)
+      grad_corners = kernels.corners(pull, nearest, spans.face,
+                                     tf.shape(table)[0])
       return tf.reshape(grad_corners, tf.shape(xy))
 
     return log_sum, grad
 
   return log_sum(xy)
-
-
-_setup_faces_xla = tf.function(screen_faces.setup_faces, jit_compile=True,
-                               reduce_retracing=True)
 
 
 def soft_silhouette(verts_screen, faces,
@@ -306,15 +319,15 @@ def soft_silhouette(verts_screen, faces,
     raise ValueError("faces must have a static number of faces; got shape "
                      f"{faces.shape}.")
   height, width = settings.image_size
-  setup = (_setup_faces_xla if settings.jit_compile
-           else screen_faces.setup_faces)
-  screen = setup(verts_screen, faces, settings.cull_backfaces,
-                 settings.z_near)
+  screen = screen_faces.setup_corners(verts_screen, faces,
+                                      settings.cull_backfaces,
+                                      settings.z_near)
   spans = screen_faces.enumerate_spans(screen, settings.image_size,
                                        settings.radius, settings.span_length,
                                        settings.jit_compile)
   batch = tf.shape(verts_screen)[0]
-  log_sum = _coverage_log_sum(screen.xy, spans, settings, faces.shape[0])
+  log_sum = _coverage_log_sum(screen.xy, screen.orientation, spans, settings,
+                              faces.shape[0])
   return -tf.math.expm1(-tf.reshape(log_sum, [batch, height, width]))
 
 
@@ -322,8 +335,9 @@ def count_pairs(verts_screen, faces,
                 settings: SoftSilhouetteSettings) -> tf.Tensor:
   """The number P of (pixel, face) pairs `soft_silhouette` visits (int32)."""
   verts_screen, faces = screen_faces.check_mesh(verts_screen, faces)
-  screen = screen_faces.setup_faces(verts_screen, faces,
-                                    settings.cull_backfaces, settings.z_near)
+  screen = screen_faces.setup_corners(verts_screen, faces,
+                                      settings.cull_backfaces,
+                                      settings.z_near)
   return tf.size(screen_faces.enumerate_pairs(
       screen, settings.image_size, settings.radius).face)
 
@@ -332,8 +346,9 @@ def count_spans(verts_screen, faces,
                 settings: SoftSilhouetteSettings) -> tf.Tensor:
   """The number U of spans (int32); U · span_length ≥ P entries computed."""
   verts_screen, faces = screen_faces.check_mesh(verts_screen, faces)
-  screen = screen_faces.setup_faces(verts_screen, faces,
-                                    settings.cull_backfaces, settings.z_near)
+  screen = screen_faces.setup_corners(verts_screen, faces,
+                                      settings.cull_backfaces,
+                                      settings.z_near)
   return screen_faces.enumerate_spans(screen, settings.image_size,
                                       settings.radius,
                                       settings.span_length).num_spans

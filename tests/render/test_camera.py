@@ -2,6 +2,7 @@
 
 import numpy as np
 import tensorflow as tf
+from tensorflow_graphics.rendering.camera import perspective
 
 from render import camera
 from tests import testing
@@ -18,6 +19,15 @@ class PerspectiveCameraTest(testing.TestCase):
                         [[[31.5, 15.5], [56.5, -9.5]]])
     screen = cam.transform_points_screen(points)
     self.assertAllClose(screen[..., 2], [[2.0, 4.0]])
+
+  def test_matches_tensorflow_graphics(self):
+    focal = self.rng.uniform(50, 500, size=(3, 2))
+    center = self.rng.uniform(0, 100, size=(3, 2))
+    points = self.rng.uniform([-1, -1, 0.5], [1, 1, 5], size=(3, 7, 3))
+    cam = camera.PerspectiveCamera(focal=focal, principal_point=center)
+    self.assertAllClose(
+        cam.project(points),
+        perspective.project(points, focal[:, None], center[:, None]))
 
   def test_broadcasts_unbatched_intrinsics(self):
     cam = camera.PerspectiveCamera(focal=50.0, principal_point=[10.0, 20.0])
