@@ -8,6 +8,10 @@ with the ShapePrior's β; the ground truth uses the sample's θ and β. Metrics
 
   MPJPE      24 SMPL joints, pelvis-aligned
   PA-MPJPE   24 SMPL joints, similarity-aligned
+  PA-MPJPE14 the 14 joints of the common 14-joint protocol (hips, knees,
+             ankles, shoulders, elbows, wrists, neck, head: `JOINTS_14`);
+             leaves out spine, collars, feet and hands, which 17 COCO
+             keypoints hardly constrain
   PVE        all vertices, each mesh translated by its own pelvis (no
              rotation alignment: global orientation counts)
   PVE-gtβ    PVE with the ground-truth β (the PosePrior alone)
@@ -36,7 +40,8 @@ from priors import shape_prior as shape_prior_lib
 from priors import training
 
 PCK2D_FRACTION = 0.05
-METRIC_NAMES = ("MPJPE", "PA-MPJPE", "PVE", "PVE-gtβ", "PVE-T", "PCK3D",
+JOINTS_14 = (1, 2, 4, 5, 7, 8, 16, 17, 18, 19, 20, 21, 12, 15)
+METRIC_NAMES = ("MPJPE", "PA-MPJPE", "PA-MPJPE14", "PVE", "PVE-gtβ", "PVE-T", "PCK3D",
                 "AUC", "PCK2D", "IoU")
 
 
@@ -101,15 +106,16 @@ def compute_metrics(assets: assets_lib.BodyAssets,
   betas = pred.betas if pred.betas is not None else gt_betas
   gt_v, gt_j = _forward(assets, gt_betas, gt_rot)
   v, j = _forward(assets, betas, pred.rotmats)
-  v_gb, _ = _forward(assets, gt_betas, pred.rotmats)
+  v_gb, j_gb = _forward(assets, gt_betas, pred.rotmats)
   rest = np.broadcast_to(np.eye(3, dtype=np.float32), gt_rot.shape)
   t_gt, tj_gt = _forward(assets, gt_betas, rest)
   t_pred, tj_pred = _forward(assets, betas, rest)
   out = {
       "MPJPE": metrics.mpjpe(j, gt_j),
       "PA-MPJPE": metrics.pa_mpjpe(j, gt_j),
+      "PA-MPJPE14": metrics.pa_mpjpe(j[:, JOINTS_14], gt_j[:, JOINTS_14]),
       "PVE": metrics.pve(v, gt_v, j[:, 0], gt_j[:, 0]),
-      "PVE-gtβ": metrics.pve(v_gb, gt_v, j[:, 0], gt_j[:, 0]),
+      "PVE-gtβ": metrics.pve(v_gb, gt_v, j_gb[:, 0], gt_j[:, 0]),
       "PVE-T": metrics.pve(t_pred, t_gt, tj_pred[:, 0], tj_gt[:, 0]),
       "PCK3D": metrics.pck3d(j, gt_j),
       "AUC": metrics.auc3d(j, gt_j),

@@ -9,7 +9,13 @@ keypoint in [0, 1] (0 = missing: its coordinates are ignored).
 
 Architecture (Pavlakos et al. 2018, after Martinez et al. 2017): the
 confidence-weighted coordinates and the confidences, flattened → linear
-(`hidden_units`) → `num_units` residual bilinear units → two linear heads:
+(`hidden_units`) → `num_units` residual bilinear units → two linear heads.
+With `normalize_inputs` (default), the coordinates are first centred on
+their confidence-weighted mean c and divided by their weighted RMS spread r
+(as Martinez et al. centre on the root), and c and r are appended to the
+features; the camera head then predicts corrections to the weak
+perspective implied by them: s = r · exp(a), t = c / s + b.
+Heads:
 
   * rotations: 6D per joint (Zhou et al. 2019) → Gram–Schmidt → rotation
     matrices, or (for the ablation) axis-angle per joint → Rodrigues;
@@ -44,6 +50,7 @@ class PosePriorConfig:
     num_units: number of bilinear units (2 in the paper).
     dropout: dropout rate inside the units (0.5 in the paper).
     rotation_head: "6d" (default) or "axis_angle".
+    normalize_inputs: centre and scale the keypoints (see above).
   """
   num_keypoints: int = 17
   num_joints: int = 24
@@ -51,6 +58,7 @@ class PosePriorConfig:
   num_units: int = 2
   dropout: float = 0.5
   rotation_head: str = "6d"
+  normalize_inputs: bool = True
 
   def __post_init__(self):
     if self.rotation_head not in ROTATION_HEADS:
@@ -123,7 +131,8 @@ class PosePrior(keras.Model):
     self.camera_head = keras.layers.Dense(
         3, name="camera",
         kernel_initializer=keras.initializers.VarianceScaling(0.01),
-        bias_initializer=keras.initializers.Constant([1.0, 0.0, 0.0]))
+        bias_initializer=keras.initializers.Constant(
+            [0.0 if c.normalize_inputs else 1.0, 0.0, 0.0]))
     self.build_for_inputs()
 
   def build_for_inputs(self):
@@ -142,9 +151,21 @@ class PosePrior(keras.Model):
     if confidence.shape.rank != 2 or confidence.shape[1] != c.num_keypoints:
       raise ValueError(f"confidence must have shape [B, {c.num_keypoints}], "
                        f"got {confidence.shape.as_list()}.")
+    weight = confidence[..., None]                                # [B, K, 1]
+    if c.normalize_inputs:
+      total = tf.reduce_sum(weight, axis=1, keepdims=True) + 1e-6
+      center = tf.reduce_sum(weight * keypoints, axis=1,
+                             keepdims=True) / total              # [B, 1, 2]
+      spread = tf.sqrt(tf.reduce_sum(
+          weight * tf.square(keypoints - center), axis=[1, 2],
+          keepdims=True) / total + 1e-6)                         # [B, 1, 1]
+      coords = (keypoints - center) / spread
+      extra = [center[:, 0], spread[:, 0]]
+    else:
+      coords, extra = keypoints, []
     features = tf.concat([
-        tf.reshape(keypoints * confidence[..., None], [-1, 2 * c.num_keypoints]),
-        confidence], axis=-1)
+        tf.reshape(coords * weight, [-1, 2 * c.num_keypoints]),
+        confidence] + extra, axis=-1)
     h = self.input_layer(features)
     for i in range(c.num_units):
       h = getattr(self, f"unit{i}")(h, training=training)
@@ -158,5 +179,9 @@ class PosePrior(keras.Model):
       raw = tf.reshape(raw, [-1, c.num_joints, 3])
       rotmats = rotation.axis_angle_to_matrix(raw)
       theta = tf.reshape(raw, [-1, 3 * c.num_joints])
-    return PosePriorOutput(rotmats=rotmats, theta=theta,
-                           camera=self.camera_head(h), raw_rotation=raw)
+    camera = self.camera_head(h)
+    if c.normalize_inputs:
+      scale = spread[:, 0] * tf.exp(camera[:, :1])                # [B, 1]
+      camera = tf.concat([scale, center[:, 0] / scale + camera[:, 1:]], -1)
+    return PosePriorOutput(rotmats=rotmats, theta=theta, camera=camera,
+                           raw_rotation=raw)
