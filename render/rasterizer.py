@@ -1,22 +1,24 @@
 """Hard z-buffer rasterization of a batch of meshes sharing one topology.
 
-A pixel centre p is covered by a drawn face when all three edge functions of
-the face (canonical winding, see `screen_faces`) are ≥ 0 at p, so centres on
-a shared edge are covered by both faces and the z-buffer picks one. Among
+A pixel centre p is covered by a drawn face when its three barycentrics are
+≥ −1e-6 (edge functions in canonical winding, see `screen_faces`), so centres
+on a shared edge are covered by both faces, whatever the rounding, and the
+z-buffer picks one. Among
 the faces covering p the one with the smallest depth wins; equal depths go to
 the smaller face index.
 
-Algorithm: enumerate (pixel, face) pairs in each face's bounding box
-(`screen_faces.enumerate_pairs` with radius 0), keep covered pairs, and take
-per pixel the minimum of a 64-bit key (order-preserving bits of the float32
-depth, face index) with `unsorted_segment_min`. Memory is O(P) with
-P = Σ_faces (bounding-box pixels) ≈ the covered area times the depth
-complexity, plus O(B·H·W). Barycentrics and depth are then recomputed densely
+Algorithm: enumerate the pixels of each face's bounding box in row spans of
+4 (`screen_faces.enumerate_spans`), test coverage, and take per pixel the
+minimum of a 64-bit key (order-preserving bits of the float32 depth, face
+index) with `unsorted_segment_min`, in one XLA kernel. Memory is O(P) with
+P = Σ_faces (bounding-box pixels, rounded up to spans) ≈ the covered area
+times the depth complexity, plus O(B·H·W). Barycentrics and depth are then recomputed densely
 per pixel from the winning face with ordinary TF ops, so they are
 differentiable with respect to the vertices (face ids and the mask are not).
 """
 
 import dataclasses
+import functools
 from typing import Optional, Tuple
 
 import tensorflow as tf
@@ -40,11 +42,14 @@ class RasterSettings:
     perspective_correct: interpolate barycentrics and depth linearly in 1/Z
       (perspective cameras); False interpolates linearly on screen
       (orthographic / weak perspective).
+    jit_compile: run the z-buffer kernel with XLA (compiled once per padded
+      problem size).
   """
   image_size: Tuple[int, int]
   cull_backfaces: bool = False
   z_near: Optional[float] = 1e-3
   perspective_correct: bool = True
+  jit_compile: bool = True
 
   def __post_init__(self):
     screen_faces.check_image_size(self.image_size)
@@ -67,33 +72,71 @@ def _edge_functions(xy: tf.Tensor, px: tf.Tensor, py: tf.Tensor) -> tf.Tensor:
   return edge[..., 0] * dy - edge[..., 1] * dx
 
 
-def _zbuffer(screen: screen_faces.ScreenFaces, image_size, num_faces,
-             perspective_correct: bool) -> tf.Tensor:
+_EDGE_TOLERANCE = 1e-6  # barycentric slack at edges, see the kernel
+_SPAN = 4  # pixels per span of a box row (see screen_faces.enumerate_spans)
+
+
+@functools.lru_cache(maxsize=None)
+def _zbuffer_kernel(width: int, pixels_per_image: int, num_faces: int,
+                    perspective_correct: bool, jit_compile: bool):
+  """Per pixel, the smallest (depth, face) key among covering faces."""
+
+  def kernel(xy, depth, spans):
+    face = spans.face
+    span_index = tf.range(tf.shape(face)[0])
+    box = tf.gather(spans.box, face)  # [U', 4]
+    local = span_index - tf.gather(spans.first_span, face)
+    chunks = tf.gather(spans.chunks, face)
+    row = local // chunks
+    column = ((local - row * chunks) * _SPAN)[:, None] + tf.range(_SPAN)
+    used = (column < box[:, 2:3]) & (span_index < spans.num_spans)[:, None]
+    pixel = tf.where(used, box[:, 3:4] + (row * width)[:, None] + column, -1)
+    px = tf.cast(box[:, 0:1] + column, xy.dtype)  # [U', S]
+    py = tf.cast(box[:, 1:2] + row[:, None], xy.dtype)
+    corners = tf.gather(xy, face)[:, None]  # [U', 1, 3, 2]
+    h = _edge_functions(corners, px, py)  # [U', S, 3]
+    total = tf.reduce_sum(h, axis=-1, keepdims=True)  # twice the area
+    # Centres on an edge shared by two faces must not fall between them
+    # whichever way the rounding goes (XLA may fuse a·b − c·d into an FMA):
+    # barycentrics down to −1e-6 count as inside.
+    covered = used & (tf.reduce_min(h, axis=-1) >= -_EDGE_TOLERANCE *
+                      total[..., 0])
+    # Corner i is opposite edge i+1: its barycentric is h_{i+1} / Σh.
+    bary = tf.roll(h, shift=-1, axis=-1) / tf.where(covered[..., None], total,
+                                                    tf.ones_like(total))
+    z = tf.gather(depth, face)[:, None]  # [U', 1, 3]
+    if perspective_correct:
+      inverse = tf.reduce_sum(bary / z, axis=-1)
+      z = 1.0 / tf.where(covered, inverse, tf.ones_like(inverse))
+    else:
+      z = tf.reduce_sum(bary * z, axis=-1)
+    key = _order_preserving_bits(z) * (1 << 32) + tf.cast(
+        face % num_faces, tf.int64)[:, None]
+    key = tf.where(covered, key, _EMPTY)
+    num_pixels = tf.shape(xy)[0] // num_faces * pixels_per_image
+    return tf.math.unsorted_segment_min(tf.reshape(key, [-1]),
+                                        tf.reshape(pixel, [-1]), num_pixels)
+
+  return tf.function(kernel, jit_compile=jit_compile, reduce_retracing=True)
+
+
+def _zbuffer(screen: screen_faces.ScreenFaces, image_size, num_faces: int,
+             perspective_correct: bool, jit_compile: bool) -> tf.Tensor:
   """`[B·H·W]` int32 face index (per mesh) of the nearest covering face, −1
   where none."""
   height, width = image_size
-  pairs = screen_faces.enumerate_pairs(screen, image_size, radius=0.0)
-  xy = tf.reshape(tf.stop_gradient(screen.xy), [-1, 3, 2])
-  depth = tf.reshape(tf.stop_gradient(screen.depth), [-1, 3])
-  corners = tf.gather(xy, pairs.face)  # [P, 3, 2]
-  px = tf.gather(pairs.box_x, pairs.face) + pairs.local_x
-  py = tf.gather(pairs.box_y, pairs.face) + pairs.local_y
-  h = _edge_functions(corners, px, py)  # [P, 3]
-  covered = tf.reduce_min(h, axis=1) >= 0
-  h = tf.boolean_mask(h, covered)
-  face = tf.boolean_mask(pairs.face, covered)
-  pixel = tf.boolean_mask(pairs.pixel, covered)
-  z = tf.gather(depth, face)
-  # Corner i is opposite edge i+1: its barycentric is h_{i+1} / Σh.
-  bary = tf.roll(h, shift=-1, axis=1) / tf.reduce_sum(h, axis=1, keepdims=True)
-  if perspective_correct:
-    z = 1.0 / tf.reduce_sum(bary / z, axis=1)
-  else:
-    z = tf.reduce_sum(bary * z, axis=1)
-  key = _order_preserving_bits(z) * (1 << 32) + tf.cast(face % num_faces,
-                                                        tf.int64)
-  batch = tf.shape(screen.valid)[0]
-  best = tf.math.unsorted_segment_min(key, pixel, batch * height * width)
+  if num_faces == 0:
+    return tf.fill([tf.shape(screen.valid)[0] * height * width], -1)
+  screen = screen_faces.ScreenFaces(
+      xy=tf.stop_gradient(screen.xy), depth=tf.stop_gradient(screen.depth),
+      flipped=screen.flipped, valid=screen.valid)
+  spans = screen_faces.enumerate_spans(screen, image_size, 0.0, _SPAN,
+                                       jit_compile)
+  kernel = _zbuffer_kernel(width, height * width, num_faces,
+                           perspective_correct, jit_compile)
+  best = kernel(tf.reshape(screen.xy, [-1, 3, 2]),
+                tf.reshape(screen.depth, [-1, 3]), spans)
+  # Pixels no face covers hold the largest int64 (or −1 padding keys).
   face_ids = tf.cast(tf.bitwise.bitwise_and(best, 0xFFFFFFFF), tf.int32)
   return tf.where(best == _EMPTY, -1, face_ids)
 
@@ -120,10 +163,14 @@ def rasterize(verts_screen, faces,
   screen = screen_faces.setup_faces(verts_screen, faces,
                                     settings.cull_backfaces, settings.z_near)
   batch = tf.shape(verts_screen)[0]
-  num_faces = tf.shape(faces)[0]
+  if faces.shape[0] is None:
+    raise ValueError("faces must have a static number of faces; got shape "
+                     f"{faces.shape}.")
+  num_faces = faces.shape[0]
   face_ids = tf.reshape(
       _zbuffer(screen, settings.image_size, num_faces,
-               settings.perspective_correct), [batch, height, width])
+               settings.perspective_correct, settings.jit_compile),
+      [batch, height, width])
   mask = face_ids >= 0
 
   # Dense, differentiable interpolation from the winning face of each pixel.

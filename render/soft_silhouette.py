@@ -196,9 +196,19 @@ def _kernels(sigma: float, width: int, pixels_per_image: int,
   with exp / log: XLA then emits scalar code, 5–10× slower (measured)."""
 
   def entries(table, spans):
-    """Per entry: signed distance, pixel (−1: none), nearest edge."""
+    """Per entry `[U', S]`: signed distance d, pixel (−1: none), nearest
+    edge (int8), and for the backward pass the offset r = p − q from the
+    closest boundary point q = start + t · (end − start) of that edge, and
+    t."""
     geo = _geometry(table, spans, width)
-    return geo.signed, geo.pixel, tf.cast(geo.nearest, tf.int8)
+    length = _pick(geo.nearest, geo.length)
+    ux = _pick(geo.nearest, geo.ux)
+    uy = _pick(geo.nearest, geo.uy)
+    dx = _pick(geo.nearest, geo.dx)
+    dy = _pick(geo.nearest, geo.dy)
+    along = tf.clip_by_value(dx * ux + dy * uy, 0.0, length)
+    return (geo.signed, geo.pixel, tf.cast(geo.nearest, tf.int8),
+            dx - along * ux, dy - along * uy, along / length)
 
   def accumulate(signed, pixel, num_faces_total):
     """A per pixel, `[B·H·W]`."""
@@ -215,40 +225,22 @@ def _kernels(sigma: float, width: int, pixels_per_image: int,
     return tf.where(pixel >= 0, tf.where(signed > 0, g, -g),
                     tf.zeros_like(g))
 
-  def pulls(g, table, spans, nearest):
-    """Per entry, g · ∂d/∂(start, end) of its nearest edge: four `[U', S]`
-    arrays (start x, start y, end x, end y). Kept apart from the reduction
-    below so that XLA does not recompute the geometry once per output."""
-    geo = _geometry(table, spans, width, nearest)
-    length = _pick(geo.nearest, geo.length)
-    ux = _pick(geo.nearest, geo.ux)
-    uy = _pick(geo.nearest, geo.uy)
-    dx = _pick(geo.nearest, geo.dx)
-    dy = _pick(geo.nearest, geo.dy)
-    along = tf.clip_by_value(dx * ux + dy * uy, 0.0, length)
-    rx = dx - along * ux  # p − q, q the closest point of the nearest edge
-    ry = dy - along * uy
-    t = along / length
+  def corners(g, offset_x, offset_y, t, nearest, face, num_faces_total):
+    """Σ g · ∂d/∂(corner) per face corner, `[B·F·3, 2]`, with
+    ∂d/∂start = −2r(1 − t), ∂d/∂end = −2rt. Each span's entries are summed
+    per corner first (corner c starts edge c and ends edge c − 1), so 3 rows
+    per span reach the scatter instead of 2 per entry."""
+    nearest = tf.cast(nearest, tf.int32)
     to_start = -2.0 * g * (1.0 - t)
     to_end = -2.0 * g * t
-    return to_start * rx, to_start * ry, to_end * rx, to_end * ry
-
-  def corners(pull, nearest, face, num_faces_total):
-    """Σ per face corner, `[B·F·3, 2]`. Each span's entries are summed per
-    corner first (corner c starts edge c and ends edge c − 1), so 3 rows per
-    span reach the scatter instead of 2 per entry."""
-    start_x, start_y, end_x, end_y = pull
-    nearest = tf.cast(nearest, tf.int32)
-    zero = tf.zeros_like(start_x)
+    zero = tf.zeros_like(g)
     per_corner = []
     for c in range(3):
-      starts = nearest == c
-      ends = nearest == (c + 2) % 3
-      per_corner.append(tf.stack([
-          tf.reduce_sum(tf.where(starts, start_x, zero) +
-                        tf.where(ends, end_x, zero), axis=1),
-          tf.reduce_sum(tf.where(starts, start_y, zero) +
-                        tf.where(ends, end_y, zero), axis=1)], -1))
+      weight = (tf.where(nearest == c, to_start, zero) +
+                tf.where(nearest == (c + 2) % 3, to_end, zero))
+      per_corner.append(tf.stack([tf.reduce_sum(weight * offset_x, axis=1),
+                                  tf.reduce_sum(weight * offset_y, axis=1)],
+                                 -1))
     values = tf.reshape(tf.stack(per_corner, axis=1), [-1, 2])  # [U'·3, 2]
     ids = tf.reshape(face[:, None] * 3 + tf.range(3)[None, :], [-1])
     return tf.math.unsorted_segment_sum(values, ids, num_faces_total * 3)
@@ -258,7 +250,7 @@ def _kernels(sigma: float, width: int, pixels_per_image: int,
 
   return _Kernels(face_table=compile_(_face_table), entries=compile_(entries),
                   accumulate=compile_(accumulate), weights=compile_(weights),
-                  pulls=compile_(pulls), corners=compile_(corners))
+                  corners=compile_(corners))
 
 
 class _Kernels(NamedTuple):
@@ -266,7 +258,6 @@ class _Kernels(NamedTuple):
   entries: Callable
   accumulate: Callable
   weights: Callable
-  pulls: Callable
   corners: Callable
 
 
@@ -282,15 +273,16 @@ def _coverage_log_sum(xy: tf.Tensor, orientation: tf.Tensor,
   @tf.custom_gradient
   def log_sum(xy):
     table = kernels.face_table(xy, spans.box, orientation)
-    # Kept for the backward pass: 9 bytes per entry (d, pixel, nearest edge).
-    signed, pixel, nearest = kernels.entries(table, spans)
+    # Kept for the backward pass: 21 bytes per entry (d, pixel, nearest
+    # edge, r, t); nothing is recomputed there.
+    signed, pixel, nearest, offset_x, offset_y, t = kernels.entries(
+        table, spans)
     log_sum = kernels.accumulate(signed, pixel, tf.shape(table)[0])
 
     def grad(upstream):
       g = kernels.weights(upstream, signed, pixel)
-      pull = kernels.pulls(g, table, spans, nearest)
-      grad_corners = kernels.corners(pull, nearest, spans.face,
-                                     tf.shape(table)[0])
+      grad_corners = kernels.corners(g, offset_x, offset_y, t, nearest,
+                                     spans.face, tf.shape(table)[0])
       return tf.reshape(grad_corners, tf.shape(xy))
 
     return log_sum, grad
@@ -319,13 +311,15 @@ def soft_silhouette(verts_screen, faces,
     raise ValueError("faces must have a static number of faces; got shape "
                      f"{faces.shape}.")
   height, width = settings.image_size
+  batch = tf.shape(verts_screen)[0]
+  if faces.shape[0] == 0:
+    return tf.zeros([batch, height, width], verts_screen.dtype)
   screen = screen_faces.setup_corners(verts_screen, faces,
                                       settings.cull_backfaces,
                                       settings.z_near)
   spans = screen_faces.enumerate_spans(screen, settings.image_size,
                                        settings.radius, settings.span_length,
                                        settings.jit_compile)
-  batch = tf.shape(verts_screen)[0]
   log_sum = _coverage_log_sum(screen.xy, screen.orientation, spans, settings,
                               faces.shape[0])
   return -tf.math.expm1(-tf.reshape(log_sum, [batch, height, width]))

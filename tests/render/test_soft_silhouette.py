@@ -121,6 +121,9 @@ class SoftSilhouetteTest(testing.TestCase):
     self.assertAllEqual(sil, np.zeros((1, 6, 6)))
     self.assertAllEqual(tape.gradient(total, verts),
                         np.zeros((1, 3, 3)))
+    no_faces = soft_silhouette.soft_silhouette(
+        np.zeros((2, 0, 3)), np.zeros((0, 3), np.int32), _settings(6))
+    self.assertAllEqual(no_faces, np.zeros((2, 6, 6)))
 
   def test_inside_tf_function_with_tape(self):
     verts, faces = meshes.sphere_screen(size=16)
