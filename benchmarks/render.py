@@ -32,11 +32,12 @@ from render import soft_silhouette
 
 _SIZES = flags.DEFINE_list("sizes", ["64", "128", "256"], "Image sides.")
 _BATCH = flags.DEFINE_integer("batch", 16, "Meshes per batch.")
-_SIGMA = flags.DEFINE_float("sigma", 0.5, "Soft blur σ, pixels².")
+_SIGMA = flags.DEFINE_float("sigma", 0.1, "Soft blur σ, pixels².")
 _RUNS = flags.DEFINE_integer("runs", 9, "Timed runs (median reported).")
 _MESH = flags.DEFINE_enum("mesh", "auto", ["auto", "body", "blob"],
                           "auto: the bundled body if present, else blob.")
 _JIT = flags.DEFINE_bool("jit", True, "XLA kernels for the soft path.")
+_SPAN = flags.DEFINE_integer("span", 0, "Soft span length; 0: default.")
 _SINGLE = flags.DEFINE_integer("single_size", 0,
                                "Internal: measure one size, print JSON.")
 _PNG_DIR = flags.DEFINE_string("png_dir", "", "Write renders here.")
@@ -94,10 +95,11 @@ def _measure(size: int) -> dict:
       focal=[focal, focal], principal_point=[(size - 1) / 2.0] * 2)
   soft_settings = soft_silhouette.SoftSilhouetteSettings(
       image_size=(size, size), sigma=_SIGMA.value, cull_backfaces=True,
-      jit_compile=_JIT.value)
+      jit_compile=_JIT.value, span=_SPAN.value or None)
   hard_settings = rasterizer.RasterSettings(image_size=(size, size),
                                             cull_backfaces=True)
   faces = tf.constant(faces)
+  rss_before = timing.peak_rss_mb()
   # Target: the hard silhouette of the meshes shifted by a pixel.
   target = rasterizer.silhouette(rasterizer.rasterize(
       cam.transform_points_screen(points + [0.0, 0.0, 0.0]) + [1.0, 0.5, 0.0],
@@ -142,6 +144,7 @@ def _measure(size: int) -> dict:
           soft_forward_backward(points)[1].numpy()))),
   }
   result["peak_rss_mb"] = timing.peak_rss_mb()
+  result["rss_before_mb"] = rss_before
   if _PNG_DIR.value:
     _write_pngs(size, points, cam, faces, soft_forward(points).numpy(),
                 hard_settings)
@@ -191,7 +194,7 @@ def main(argv):
     r = json.loads(out.strip().splitlines()[-1])
     rows.append([r["size"], r["mesh"], r["faces"], r["pairs"], r["entries"],
                  r["soft_fwd_ms"], r["soft_fwd_bwd_ms"], r["hard_ms"],
-                 r["peak_rss_mb"], r["grad_finite"]])
+                 r["peak_rss_mb"], r["rss_before_mb"], r["grad_finite"]])
     for key in ("soft_fwd_ms", "soft_fwd_bwd_ms", "hard_ms", "peak_rss_mb"):
       figures[f"{key}_{size}"] = round(r[key], 1)
   print(f"render benchmark: B={_BATCH.value}, σ={_SIGMA.value} px², "
@@ -199,7 +202,8 @@ def main(argv):
         f"{timing.machine()}")
   timing.print_table(
       ["size", "mesh", "faces", "pairs P", "entries", "soft fwd ms",
-       "soft fwd+bwd ms", "hard ms", "peak RSS MiB", "grad finite"], rows)
+       "soft fwd+bwd ms", "hard ms", "peak RSS MiB",
+       "RSS before rendering", "grad finite"], rows)
   timing.print_json(figures)
 
 

@@ -89,5 +89,6 @@ def soft(verts_screen, faces, height, width, sigma, cull_backfaces=False,
     for y in range(height):
       for x in range(width):
         d = signed_distance2(np.array([x, y], np.float64), *corners[:, :2])
-        transmittance[y, x] *= 1.0 - 1.0 / (1.0 + np.exp(-d / sigma))
+        coverage = 0.5 * (1.0 + np.tanh(0.5 * d / sigma))  # sigmoid(d / σ)
+        transmittance[y, x] *= 1.0 - coverage
   return 1.0 - transmittance

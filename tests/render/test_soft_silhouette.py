@@ -30,8 +30,10 @@ class SoftSilhouetteTest(testing.TestCase):
 
   def test_default_truncation_error_is_small(self):
     verts, faces = meshes.random_triangles(self.rng, 5, 12)
-    got = soft_silhouette.soft_silhouette(verts[None], faces, _settings(12))
-    expected = reference.soft(verts, faces, 12, 12, 0.5)
+    settings = _settings(12)
+    got = soft_silhouette.soft_silhouette(verts[None], faces, settings)
+    expected = reference.soft(verts, faces, 12, 12, settings.sigma)
+    self.assertGreater(expected.max(), 0.9)
     self.assertAllClose(got[0], expected, atol=5 * 1e-4)
 
   def test_single_triangle_hand_worked(self):
@@ -62,14 +64,17 @@ class SoftSilhouetteTest(testing.TestCase):
     self.assertGreater(np.abs(grad[..., :2]).max(), 1e-2)
     self.assertAllEqual(grad[..., 2], np.zeros_like(grad[..., 2]))
     step = 1e-6
-    for index in np.ndindex(grad.shape[:2]):
-      for axis in (0, 1):
-        delta = np.zeros(verts.shape)
-        delta[index + (axis,)] = step
-        numeric = (loss(verts + delta) - loss(verts - delta)).numpy() / (
-            2 * step)
-        self.assertAllClose(grad[index + (axis,)], numeric, rtol=1e-4,
-                            atol=1e-6)
+    # Ten coordinates with a gradient and four without (keeps the test fast).
+    moving = np.argwhere(np.abs(grad[..., :2]) > 1e-3)
+    still = np.argwhere(np.abs(grad[..., :2]) <= 1e-3)
+    self.assertGreaterEqual(len(moving), 10)
+    chosen = np.concatenate([moving[::len(moving) // 10][:10], still[:4]])
+    for index in map(tuple, chosen):
+      delta = np.zeros(verts.shape)
+      delta[index] = step
+      numeric = (loss(verts + delta) - loss(verts - delta)).numpy() / (
+          2 * step)
+      self.assertAllClose(grad[index], numeric, rtol=1e-4, atol=1e-6)
 
   def test_image_gradient_matches_finite_differences(self):
     """Each pixel's gradient (a row of the soft image's Jacobian) against
