@@ -10,17 +10,21 @@ from tests.render import reference
 
 
 def _settings(size, **kwargs):
+  # XLA compiles each kernel once per problem size (~0.3 s each): tests of
+  # the numerics use it, the others run the same kernels as plain TF ops.
+  kwargs.setdefault("jit_compile", False)
   return soft_silhouette.SoftSilhouetteSettings(image_size=(size, size),
                                                 **kwargs)
 
 
 class SoftSilhouetteTest(testing.TestCase):
 
-  @testing.parameters((0.5, False), (0.5, True), (2.0, True))
-  def test_matches_reference(self, sigma, cull):
+  @testing.parameters((0.5, False, True), (0.5, True, True),
+                      (2.0, True, False))
+  def test_matches_reference(self, sigma, cull, jit):
     verts, faces = meshes.sphere_screen(size=14, subdivisions=1)
     settings = _settings(14, sigma=sigma, cull_backfaces=cull,
-                         min_coverage=1e-9)
+                         min_coverage=1e-9, jit_compile=jit)
     got = soft_silhouette.soft_silhouette(verts[None], faces, settings)
     expected = reference.soft(verts, faces, 14, 14, sigma,
                               cull_backfaces=cull)
@@ -49,7 +53,7 @@ class SoftSilhouetteTest(testing.TestCase):
   def test_gradient_matches_finite_differences(self):
     verts, faces = meshes.sphere_screen(size=12, subdivisions=1)
     settings = _settings(12, sigma=0.7, cull_backfaces=True,
-                         min_coverage=1e-12)
+                         min_coverage=1e-12, jit_compile=True)
     weights = tf.constant(self.rng.uniform(size=(1, 12, 12)))
     verts = tf.constant(verts[None])
 
@@ -132,7 +136,7 @@ class SoftSilhouetteTest(testing.TestCase):
 
   def test_inside_tf_function_with_tape(self):
     verts, faces = meshes.sphere_screen(size=16)
-    settings = _settings(16, cull_backfaces=True)
+    settings = _settings(16, cull_backfaces=True, jit_compile=True)
 
     @tf.function
     def render_and_grad(v):
