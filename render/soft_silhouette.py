@@ -234,11 +234,12 @@ def _kernels(sigma: float, width: int, pixels_per_image: int,
     return tf.where(pixel >= 0, tf.where(signed > 0, g, -g),
                     tf.zeros_like(g))
 
-  def corners(g, offset_x, offset_y, t, nearest, face, num_faces_total):
-    """Σ g · ∂d/∂(corner) per face corner, `[B·F·3, 2]`, with
+  def corners(g, offset_x, offset_y, t, nearest, face, num_faces_total,
+              faces_table, vertices_like):
+    """Σ g · ∂d/∂(vertex), `[B, V, 2]` (`vertices_like` gives B and V), with
     ∂d/∂start = −2r(1 − t), ∂d/∂end = −2rt. Each span's entries are summed
     per corner first (corner c starts edge c and ends edge c − 1), so 3 rows
-    per span reach the scatter instead of 2 per entry."""
+    per span reach the first scatter instead of 2 per entry."""
     nearest = tf.cast(nearest, tf.int32)
     to_start = -2.0 * g * (1.0 - t)
     to_end = -2.0 * g * t
@@ -252,7 +253,17 @@ def _kernels(sigma: float, width: int, pixels_per_image: int,
                                  -1))
     values = tf.reshape(tf.stack(per_corner, axis=1), [-1, 2])  # [U'·3, 2]
     ids = tf.reshape(face[:, None] * 3 + tf.range(3)[None, :], [-1])
-    return tf.math.unsorted_segment_sum(values, ids, num_faces_total * 3)
+    per_corner = tf.math.unsorted_segment_sum(values, ids,
+                                              num_faces_total * 3)
+    # Corners to vertices: corner c of face f of mesh b is vertex
+    # b·V + faces[f, c].
+    batch, num_vertices = tf.shape(vertices_like)[0], tf.shape(
+        vertices_like)[1]
+    vertex = (tf.range(batch)[:, None, None] * num_vertices +
+              faces_table[None])
+    return tf.reshape(tf.math.unsorted_segment_sum(
+        per_corner, tf.reshape(vertex, [-1]), batch * num_vertices),
+                      [batch, num_vertices, 2])
 
   def compile_(fn):
     return tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
@@ -270,18 +281,21 @@ class _Kernels(NamedTuple):
   corners: Callable
 
 
-def _coverage_log_sum(xy: tf.Tensor, orientation: tf.Tensor,
+def _coverage_log_sum(xy: tf.Tensor, faces: tf.Tensor,
+                      screen: screen_faces.FaceCorners,
                       spans: screen_faces.Spans,
-                      settings: "SoftSilhouetteSettings",
-                      num_faces: int) -> tf.Tensor:
-  """A = Σ_f softplus(d / σ) per pixel, `[B·H·W]`, differentiable in `xy`."""
+                      settings: "SoftSilhouetteSettings") -> tf.Tensor:
+  """A = Σ_f softplus(d / σ) per pixel, `[B·H·W]`, differentiable in the
+  vertices' screen positions `xy [B, V, 2]`. `screen` holds the same
+  positions gathered per face (drawn faces only), without a gradient: the
+  backward pass scatters to the vertices itself, in XLA."""
   height, width = settings.image_size
-  kernels = _kernels(settings.sigma, width, height * width, num_faces,
-                     settings.jit_compile)
+  kernels = _kernels(settings.sigma, width, height * width,
+                     int(faces.shape[0]), settings.jit_compile)
 
   @tf.custom_gradient
   def log_sum(xy):
-    table = kernels.face_table(xy, spans.box, orientation)
+    table = kernels.face_table(screen.xy, spans.box, screen.orientation)
     # Kept for the backward pass: 21 bytes per entry (d, pixel, nearest
     # edge, r, t); nothing is recomputed there.
     signed, pixel, nearest, offset_x, offset_y, t = kernels.entries(
@@ -290,9 +304,8 @@ def _coverage_log_sum(xy: tf.Tensor, orientation: tf.Tensor,
 
     def grad(upstream):
       g = kernels.weights(upstream, signed, pixel)
-      grad_corners = kernels.corners(g, offset_x, offset_y, t, nearest,
-                                     spans.face, tf.shape(table)[0])
-      return tf.reshape(grad_corners, tf.shape(xy))
+      return kernels.corners(g, offset_x, offset_y, t, nearest, spans.face,
+                             tf.shape(table)[0], faces, xy)
 
     return log_sum, grad
 
@@ -323,14 +336,17 @@ def soft_silhouette(verts_screen, faces,
   batch = tf.shape(verts_screen)[0]
   if faces.shape[0] == 0:
     return tf.zeros([batch, height, width], verts_screen.dtype)
-  screen = screen_faces.setup_corners(verts_screen, faces,
+  screen = screen_faces.setup_corners(tf.stop_gradient(verts_screen), faces,
                                       settings.cull_backfaces,
                                       settings.z_near)
   spans = screen_faces.enumerate_spans(screen, settings.image_size,
                                        settings.radius, settings.span_length,
                                        settings.jit_compile)
-  log_sum = _coverage_log_sum(screen.xy, screen.orientation, spans, settings,
-                              faces.shape[0])
+  # Non-finite vertices only ever reach dropped faces, which get no
+  # gradient; zeroing them keeps 0 · NaN out of the vertex gradients.
+  xy = verts_screen[..., :2]
+  xy = tf.where(tf.math.is_finite(xy), xy, tf.zeros_like(xy))
+  log_sum = _coverage_log_sum(xy, faces, screen, spans, settings)
   return -tf.math.expm1(-tf.reshape(log_sum, [batch, height, width]))
 
 
