@@ -29,7 +29,7 @@ class ShapePriorConfig:
     num_betas: S.
   """
   silhouette_size: int = 64
-  conv_channels: Tuple[int, ...] = (32, 64, 96, 128, 192)
+  conv_channels: Tuple[int, ...] = (16, 32, 64, 64, 128)
   hidden_units: int = 1024
   dropout: float = 0.5
   num_betas: int = 10

@@ -1,0 +1,52 @@
+"""The shipped weights: they load, with the recorded architecture, and give
+sane bodies on a few held-out samples of the bundled model."""
+
+import os
+
+import numpy as np
+
+from body import bundled
+from priors import data
+from priors import evaluation
+from priors import keypoint_noise
+from priors import pretrained
+from tests import testing
+
+
+class PretrainedTest(testing.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    if not os.path.isfile(bundled.PATH):
+      self.skipTest("the bundled body model is not installed")
+
+  def test_shipped_files_exist(self):
+    for path in (pretrained.POSE_WEIGHTS, pretrained.SHAPE_WEIGHTS):
+      self.assertTrue(os.path.isfile(path), path)
+      self.assertTrue(os.path.isfile(pretrained.config_path(path)), path)
+      # "Small": a few MB each.
+      self.assertLess(os.path.getsize(path), 12e6)
+
+  def test_shipped_priors_recover_bodies(self):
+    assets = bundled.load()
+    pose = pretrained.load_pose_prior()
+    shape = pretrained.load_shape_prior()
+    kset = pretrained.training_config(
+        pretrained.POSE_WEIGHTS).data.keypoint_set
+    arrays = data.generate_arrays(assets, 32, seed=13579, keypoint_set=kset)
+    pred = evaluation.predict(arrays, pose, shape, keypoint_noise.CLEAN)
+    m = evaluation.compute_metrics(assets, arrays, pred, kset)
+    # Loose bounds (the eval binary measures the real figures): an untrained
+    # network is at ~200 mm PA-MPJPE and ~40% 2D PCK.
+    self.assertLess(m["PA-MPJPE"], 90.0)
+    self.assertLess(m["PVE"], 150.0)
+    self.assertGreater(m["PCK2D"], 0.7)
+    self.assertTrue(np.isfinite(pred.betas).all())
+
+  def test_missing_weights_error_says_what_to_do(self):
+    with self.assertRaisesRegex(FileNotFoundError, "priors.train"):
+      pretrained.load_pose_prior("/nonexistent/pose_prior.weights.h5")
+
+
+if __name__ == "__main__":
+  testing.main()
