@@ -160,8 +160,10 @@ def rasterize(verts_screen, faces,
   """
   verts_screen, faces = screen_faces.check_mesh(verts_screen, faces)
   height, width = settings.image_size
-  screen = screen_faces.setup_faces(verts_screen, faces,
-                                    settings.cull_backfaces, settings.z_near)
+  setup = (_setup_faces_xla if settings.jit_compile
+           else screen_faces.setup_faces)
+  screen = setup(verts_screen, faces, settings.cull_backfaces,
+                 settings.z_near)
   batch = tf.shape(verts_screen)[0]
   if faces.shape[0] is None:
     raise ValueError("faces must have a static number of faces; got shape "
@@ -171,9 +173,20 @@ def rasterize(verts_screen, faces,
       _zbuffer(screen, settings.image_size, num_faces,
                settings.perspective_correct, settings.jit_compile),
       [batch, height, width])
-  mask = face_ids >= 0
+  interpolate = _interpolate_xla if settings.jit_compile else _interpolate
+  bary, depth = interpolate(screen.xy, screen.depth, screen.flipped, face_ids,
+                            settings.perspective_correct)
+  return fragments_lib.Fragments(face_ids=face_ids, bary=bary, depth=depth,
+                                 mask=face_ids >= 0)
 
-  # Dense, differentiable interpolation from the winning face of each pixel.
+
+def _interpolate(xy, depth, flipped, face_ids, perspective_correct: bool):
+  """Dense, differentiable interpolation from the winning face of each
+  pixel: (bary `[B, H, W, 3]`, depth `[B, H, W]`), zero on the background."""
+  batch, height, width = (tf.shape(face_ids)[0], tf.shape(face_ids)[1],
+                          tf.shape(face_ids)[2])
+  num_faces = tf.shape(xy)[1]
+  mask = face_ids >= 0
   # Background pixels read a padding face appended at index F (so that an
   # empty face list works too).
   safe_ids = tf.where(mask, face_ids, num_faces)
@@ -183,9 +196,9 @@ def rasterize(verts_screen, faces,
                   tf.constant(fill, values.dtype))
     return tf.gather(tf.concat([values, pad], axis=1), safe_ids, batch_dims=1)
 
-  xy = padded(screen.xy, 0)  # [B, H, W, 3, 2]
-  depth = padded(screen.depth, 1)  # [B, H, W, 3]
-  flipped = padded(screen.flipped, False)  # [B, H, W]
+  xy = padded(xy, 0)  # [B, H, W, 3, 2]
+  depth = padded(depth, 1)  # [B, H, W, 3]
+  flipped = padded(flipped, False)  # [B, H, W]
   dtype = xy.dtype
   py, px = tf.meshgrid(tf.range(height, dtype=dtype),
                        tf.range(width, dtype=dtype), indexing="ij")
@@ -193,7 +206,7 @@ def rasterize(verts_screen, faces,
   area = tf.reduce_sum(h, axis=-1, keepdims=True)
   safe_area = tf.where(mask[..., None], area, tf.ones_like(area))
   bary = tf.roll(h, shift=-1, axis=-1) / safe_area
-  if settings.perspective_correct:
+  if perspective_correct:
     weighted = bary / depth
     inverse_depth = tf.reduce_sum(weighted, axis=-1, keepdims=True)
     safe_inverse = tf.where(mask[..., None], inverse_depth,
@@ -205,12 +218,14 @@ def rasterize(verts_screen, faces,
   # Back to the order of `faces`: canonical corners are (0, 2, 1) if flipped.
   bary = tf.where(flipped[..., None], tf.gather(bary, [0, 2, 1], axis=-1),
                   bary)
-  zero = tf.zeros_like(surface_depth)
-  return fragments_lib.Fragments(
-      face_ids=face_ids,
-      bary=tf.where(mask[..., None], bary, tf.zeros_like(bary)),
-      depth=tf.where(mask, surface_depth, zero),
-      mask=mask)
+  return (tf.where(mask[..., None], bary, tf.zeros_like(bary)),
+          tf.where(mask, surface_depth, tf.zeros_like(surface_depth)))
+
+
+_interpolate_xla = tf.function(_interpolate, jit_compile=True,
+                               reduce_retracing=True)
+_setup_faces_xla = tf.function(screen_faces.setup_faces, jit_compile=True,
+                               reduce_retracing=True)
 
 
 def silhouette(fragments: fragments_lib.Fragments) -> tf.Tensor:
