@@ -259,7 +259,7 @@ def _padded_size(n: tf.Tensor) -> tf.Tensor:
   return (n + step - 1) // step * step
 
 
-def _span_layout(xy, valid, image_size, radius: float, span: int):
+def span_layout(xy, valid, image_size, radius: float, span: int):
   """Per face: box (x, y, width, corner pixel) `[B·F, 4]`, spans per row,
   span count and first span. Static shapes only, so it can be compiled."""
   height, width = image_size
@@ -284,7 +284,7 @@ def _span_layout(xy, valid, image_size, radius: float, span: int):
   return box, chunks, counts, tf.cumsum(counts, exclusive=True)
 
 
-_span_layout_xla = tf.function(_span_layout, jit_compile=True,
+_span_layout_xla = tf.function(span_layout, jit_compile=True,
                                reduce_retracing=True)
 
 
@@ -303,10 +303,16 @@ def enumerate_spans(screen, image_size: Tuple[int, int],
   Returns:
     `Spans`.
   """
-  layout = _span_layout_xla if jit_compile else _span_layout
+  layout = _span_layout_xla if jit_compile else span_layout
   box, chunks, counts, starts = layout(
       tf.stop_gradient(screen.xy), screen.valid, tuple(image_size),
       float(radius), int(span))
+  return expand_spans(box, chunks, counts, starts, span)
+
+
+def expand_spans(box, chunks, counts, starts, span: int) -> Spans:
+  """The dynamic half of `enumerate_spans`: the face of every span, from the
+  per-face layout (box `[B·F, 4]`, spans per row, span count, first span)."""
   num_spans = tf.reduce_sum(counts)
   padded = _padded_size(num_spans)
   nonempty = tf.cast(tf.where(counts > 0)[:, 0], tf.int32)

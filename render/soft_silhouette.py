@@ -268,34 +268,31 @@ def _kernels(sigma: float, width: int, pixels_per_image: int,
   def compile_(fn):
     return tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
 
-  return _Kernels(face_table=compile_(_face_table), entries=compile_(entries),
+  return _Kernels(entries=compile_(entries),
                   accumulate=compile_(accumulate), weights=compile_(weights),
                   corners=compile_(corners))
 
 
 class _Kernels(NamedTuple):
-  face_table: Callable
   entries: Callable
   accumulate: Callable
   weights: Callable
   corners: Callable
 
 
-def _coverage_log_sum(xy: tf.Tensor, faces: tf.Tensor,
-                      screen: screen_faces.FaceCorners,
+def _coverage_log_sum(xy: tf.Tensor, faces: tf.Tensor, table: tf.Tensor,
                       spans: screen_faces.Spans,
                       settings: "SoftSilhouetteSettings") -> tf.Tensor:
   """A = Σ_f softplus(d / σ) per pixel, `[B·H·W]`, differentiable in the
-  vertices' screen positions `xy [B, V, 2]`. `screen` holds the same
-  positions gathered per face (drawn faces only), without a gradient: the
-  backward pass scatters to the vertices itself, in XLA."""
+  vertices' screen positions `xy [B, V, 2]`. The edge `table` is built from
+  the same positions without a gradient: the backward pass scatters to the
+  vertices itself, in XLA."""
   height, width = settings.image_size
   kernels = _kernels(settings.sigma, width, height * width,
                      int(faces.shape[0]), settings.jit_compile)
 
   @tf.custom_gradient
   def log_sum(xy):
-    table = kernels.face_table(screen.xy, spans.box, screen.orientation)
     # Kept for the backward pass: 21 bytes per entry (d, pixel, nearest
     # edge, r, t); nothing is recomputed there.
     signed, pixel, nearest, offset_x, offset_y, t = kernels.entries(
@@ -310,6 +307,21 @@ def _coverage_log_sum(xy: tf.Tensor, faces: tf.Tensor,
     return log_sum, grad
 
   return log_sum(xy)
+
+
+def _prepare(verts_screen, faces, cull_backfaces, z_near, image_size,
+             radius, span):
+  """Per face, from `[B, V, 3]` screen vertices: the edge table and the
+  span layout (see `screen_faces.span_layout`). No gradient."""
+  screen = screen_faces.setup_corners(verts_screen, faces, cull_backfaces,
+                                      z_near)
+  box, chunks, counts, starts = screen_faces.span_layout(
+      screen.xy, screen.valid, image_size, radius, span)
+  return (_face_table(screen.xy, box, screen.orientation), box, chunks,
+          counts, starts)
+
+
+_prepare_xla = tf.function(_prepare, jit_compile=True, reduce_retracing=True)
 
 
 def soft_silhouette(verts_screen, faces,
@@ -336,17 +348,18 @@ def soft_silhouette(verts_screen, faces,
   batch = tf.shape(verts_screen)[0]
   if faces.shape[0] == 0:
     return tf.zeros([batch, height, width], verts_screen.dtype)
-  screen = screen_faces.setup_corners(tf.stop_gradient(verts_screen), faces,
-                                      settings.cull_backfaces,
-                                      settings.z_near)
-  spans = screen_faces.enumerate_spans(screen, settings.image_size,
-                                       settings.radius, settings.span_length,
-                                       settings.jit_compile)
+  prepare = _prepare_xla if settings.jit_compile else _prepare
+  table, box, chunks, counts, starts = prepare(
+      tf.stop_gradient(verts_screen), faces, settings.cull_backfaces,
+      settings.z_near, settings.image_size, settings.radius,
+      settings.span_length)
+  spans = screen_faces.expand_spans(box, chunks, counts, starts,
+                                    settings.span_length)
   # Non-finite vertices only ever reach dropped faces, which get no
   # gradient; zeroing them keeps 0 · NaN out of the vertex gradients.
   xy = verts_screen[..., :2]
   xy = tf.where(tf.math.is_finite(xy), xy, tf.zeros_like(xy))
-  log_sum = _coverage_log_sum(xy, faces, screen, spans, settings)
+  log_sum = _coverage_log_sum(xy, faces, table, spans, settings)
   return -tf.math.expm1(-tf.reshape(log_sum, [batch, height, width]))
 
 
