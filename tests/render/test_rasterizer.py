@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from render import camera
 from render import rasterizer
 from tests import testing
 from tests.render import meshes
@@ -142,6 +143,26 @@ class RasterizerTest(testing.TestCase):
       delta[index] = step
       numeric = (loss(verts + delta) - loss(verts - delta)).numpy() / (2 * step)
       self.assertAllClose(grad[index], numeric, rtol=1e-4, atol=1e-6)
+
+  def test_weak_perspective_orthographic_depth(self):
+    # A tilted square straddling Z = 0 under a weak-perspective camera:
+    # no near plane, depth interpolated linearly on screen.
+    square = np.array([[-1, -1, -0.5], [1, -1, -0.5], [1, 1, 0.5],
+                       [-1, 1, 0.5]], np.float32)
+    faces = np.array([[0, 2, 1], [0, 3, 2]], np.int32)
+    cam = camera.WeakPerspectiveCamera(scale=[0.5], translation=[[0.0, 0.0]],
+                                       crop_size=16)
+    settings = rasterizer.RasterSettings(image_size=(16, 16), z_near=None,
+                                         perspective_correct=False)
+    frags = rasterizer.rasterize(cam.transform_points_screen(square[None]),
+                                 faces, settings)
+    # v = 8·0.5·Y + 7.5 covers rows 4..11; Z = Y / 2 = (v − 7.5) / 8.
+    mask = frags.mask[0].numpy()
+    self.assertTrue(mask[4:12, 4:12].all())
+    self.assertFalse(mask[:3].any())
+    rows = np.arange(4, 12)
+    self.assertAllClose(frags.depth[0, 4:12, 8], (rows - 7.5) / 8.0,
+                        atol=1e-5)
 
   def test_empty_scene(self):
     verts = np.array([[[100.0, 100.0, 1.0], [101.0, 100.0, 1.0],
