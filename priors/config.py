@@ -40,6 +40,7 @@ class LossConfig:
     vertex_start: fraction of steps after which vertex/joint/reprojection
       losses are on (0 = from the start, 1 = never).
     render_start: fraction of steps after which the render loss is on.
+    render_sigma: blur σ (pixels²) of the soft silhouette in the render loss.
   """
   parameter: str = "rotmat"
   parameter_weight: float = 1.0
@@ -50,8 +51,12 @@ class LossConfig:
   render_weight: float = 10.0
   vertex_start: float = 0.5
   render_start: float = 1.0
+  render_sigma: float = 0.5
 
   def __post_init__(self):
+    if self.render_sigma <= 0:
+      raise ValueError(f"render_sigma must be positive, got "
+                       f"{self.render_sigma}.")
     if self.parameter not in PARAMETER_LOSSES:
       raise ValueError(f"parameter must be one of {PARAMETER_LOSSES}, got "
                        f"{self.parameter!r}.")

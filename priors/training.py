@@ -112,7 +112,8 @@ class LossComputer:
     self.faces = tf.constant(assets.faces)
     size = config.shape_model.silhouette_size
     self.silhouette_settings = soft_silhouette.SoftSilhouetteSettings(
-        image_size=(size, size), sigma=1.0, z_near=None)
+        image_size=(size, size), sigma=config.loss.render_sigma,
+        z_near=None)
 
   def __call__(self, model, batch, weights, training=True):
     """Returns (total loss, {term: value}, predictions) for `batch`.
@@ -224,6 +225,9 @@ def train(config: config_lib.TrainConfig,
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, config.num_steps, alpha=0.01)
     optimizer = keras.optimizers.Adam(schedule)
+    # Slots exist before a restore, so Adam's moments are restored too
+    # (Keras 3 optimizers would otherwise create them lazily, unmatched).
+    optimizer.build(model.trainable_variables)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
   checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
                                    step=step)
