@@ -1,0 +1,1 @@
+"""Synthetic training data: pose/shape/camera sampling, projection, silhouettes, TFRecord shards."""

@@ -1,0 +1,128 @@
+"""Poses a user brings: AMASS-style `.npz` (`poses [N, ≥72]`) or `[N, 72]`.
+
+AMASS stores SMPL-H poses (156 numbers: body then hands) in a z-up world; the
+first 72 numbers are SMPL's θ (root + 23 body joints; SMPL's two hand joints
+are SMPL-H's first finger joints, so we zero them). The bank keeps the
+articulated pose and only the root's tilt: each pose's heading (rotation about
+the vertical) is removed, so the viewpoint augmentation of
+`synth/viewpoint.py` alone decides where the body faces, exactly as for the
+pose prior.
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from synth import joint_limits as jl
+from synth import pose_prior
+from synth import rotation
+
+
+class PoseBankError(ValueError):
+  """A pose bank file cannot be read or has the wrong layout."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PoseBank:
+  """Poses with the root in the SMPL world (y up), heading removed.
+
+  Attributes:
+    theta: `[N, 72]` float64.
+    source: where the poses came from.
+  """
+  theta: np.ndarray
+  source: str = ""
+
+  def __post_init__(self):
+    theta = np.asarray(self.theta, dtype=np.float64)
+    if theta.ndim != 2 or theta.shape[1] != 72 or theta.shape[0] == 0:
+      raise PoseBankError(
+          f"a pose bank needs θ of shape [N, 72] with N ≥ 1, got "
+          f"{theta.shape}.")
+    if not np.all(np.isfinite(theta)):
+      raise PoseBankError("the pose bank holds NaN or infinite values.")
+    theta = theta.copy()
+    theta.setflags(write=False)
+    object.__setattr__(self, "theta", theta)
+
+  def __len__(self):
+    return self.theta.shape[0]
+
+  def sample(self, rng: np.random.Generator, n: int,
+             mirror_probability: float = 0.5) -> np.ndarray:
+    """`[n, 72]` poses drawn uniformly with replacement, randomly mirrored."""
+    theta = self.theta[rng.integers(0, len(self), n)].copy()
+    flip = rng.uniform(size=n) < mirror_probability
+    theta[flip] = pose_prior.mirror_poses(theta[flip])
+    return theta
+
+
+def remove_heading(theta: np.ndarray) -> np.ndarray:
+  """Rotates each root about the vertical (y) so the body faces +z (a copy).
+
+  The heading is the direction of the body's forward axis (the root's +z)
+  projected on the ground plane; poses whose forward axis is vertical (lying
+  face up or down) use the body's up axis instead.
+  """
+  theta = np.array(theta, dtype=np.float64)
+  root = rotation.axis_angle_to_matrix(theta[:, :3])
+  forward = root[:, :, 2]
+  up = root[:, :, 1]
+  flat = np.hypot(forward[:, 0], forward[:, 2]) < 0.2
+  direction = np.where(flat[:, None], up, forward)
+  heading = np.arctan2(direction[:, 0], direction[:, 2])
+  theta[:, :3] = rotation.matrix_to_axis_angle(
+      rotation.rot_y(-heading) @ root)
+  return theta
+
+
+def load(path: str, up_axis: str = "z") -> PoseBank:
+  """Loads a pose bank file.
+
+  Args:
+    path: `.npz` with an array `poses` of shape `[N, ≥72]` (AMASS) or `.npy`
+      (or `.npz` with a single array) of shape `[N, 72]`.
+    up_axis: the vertical of the file's world: "z" for AMASS, "y" for SMPL
+      fits in the SMPL world.
+
+  Returns:
+    A PoseBank with the SMPL-world root and the heading removed.
+
+  Raises:
+    PoseBankError: on a missing file or unexpected arrays.
+  """
+  if up_axis not in ("y", "z"):
+    raise PoseBankError(f"up_axis must be 'y' or 'z', got {up_axis!r}.")
+  if not os.path.isfile(path):
+    raise PoseBankError(f"pose bank {path!r} does not exist.")
+  try:
+    data = np.load(path, allow_pickle=False)
+  except ValueError as e:
+    raise PoseBankError(f"cannot read pose bank {path!r}: {e}") from e
+  if isinstance(data, np.lib.npyio.NpzFile):
+    with data:
+      if "poses" in data.files:
+        poses = data["poses"]
+      elif len(data.files) == 1:
+        poses = data[data.files[0]]
+      else:
+        raise PoseBankError(
+            f"{path!r} has arrays {data.files}; expected one named 'poses'.")
+  else:
+    poses = data
+  poses = np.asarray(poses)
+  if poses.ndim != 2 or poses.shape[1] < 72:
+    raise PoseBankError(
+        f"poses in {path!r} must have shape [N, ≥72], got {poses.shape}.")
+  theta = poses[:, :72].astype(np.float64)
+  if poses.shape[1] > 72:
+    # SMPL-H / SMPL-X: joints 22-23 of the first 72 numbers are fingers.
+    theta[:, 3 * jl.L_HAND:3 * jl.L_HAND + 3] = 0.0
+    theta[:, 3 * jl.R_HAND:3 * jl.R_HAND + 3] = 0.0
+  if up_axis == "z":
+    # World z-up -> y-up: a -90° rotation about x takes +z to +y.
+    root = rotation.axis_angle_to_matrix(theta[:, :3])
+    theta[:, :3] = rotation.matrix_to_axis_angle(
+        rotation.rot_x(-np.pi / 2) @ root)
+  return PoseBank(theta=remove_heading(theta), source=os.path.abspath(path))
