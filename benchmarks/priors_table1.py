@@ -43,11 +43,13 @@ from priors import pretrained
 from priors import training
 
 flags.DEFINE_integer("num_steps", 4000, "Steps per row.")
-flags.DEFINE_integer("batch_size", 64, "Batch size.")
+flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_integer("num_examples", 20000, "Training examples.")
 flags.DEFINE_integer("num_eval", 1000, "Held-out examples.")
 flags.DEFINE_integer("hidden_units", 512, "Width of the bilinear units.")
-flags.DEFINE_float("dropout", 0.1, "Dropout.")
+flags.DEFINE_float("dropout", 0.0, "Dropout.")
+flags.DEFINE_float("learning_rate", 2e-3, "Initial learning rate.")
+flags.DEFINE_float("vertex_weight", 20.0, "Per-vertex loss weight.")
 flags.DEFINE_float("render_fraction", 0.1,
                    "Fraction of the steps fine-tuned with the render loss.")
 flags.DEFINE_float("finetune_lr", 1e-4, "Learning rate of fine-tuning.")
@@ -83,8 +85,10 @@ def row_configs(spec, f, model_dir):
             hidden_units=f.hidden_units, dropout=f.dropout,
             rotation_head=spec["rotation_head"]),
         loss=config_lib.LossConfig(parameter=spec["parameter"],
+                                   vertex_weight=f.vertex_weight,
                                    render_weight=f.render_weight, **loss),
         batch_size=f.batch_size, num_steps=num_steps,
+        learning_rate=f.learning_rate,
         checkpoint_every=max(num_steps // 4, 1), log_every=500,
         image_every=0)
 
@@ -140,7 +144,7 @@ def main(argv):
         f"β from {'the shipped ShapePrior' if shape_model else 'ground truth'},"
         f" body model {assets.name}")
   print(evaluation.format_table(
-      results, ("PVE", "PA-MPJPE", "MPJPE", "PVE-gtβ", "PCK2D"),
+      results, ("PVE", "PA-MPJPE", "MPJPE", "PVE-gtβ", "PCK2D", "Root°"),
       label="inputs"))
   for r in results:
     print(f"  {r['inputs']}: {r['steps']} steps, {r['seconds']:.0f} s "

@@ -21,6 +21,8 @@ with the ShapePrior's β; the ground truth uses the sample's θ and β. Metrics
              weak-perspective camera, within 5% of the crop (12.8 px at 256)
              of the ground truth, visible keypoints only
   IoU        the predicted mesh's silhouette (same camera) vs the sample's
+  Root°      geodesic angle between predicted and true global orientation,
+             degrees
 """
 
 import dataclasses
@@ -41,8 +43,8 @@ from priors import training
 
 PCK2D_FRACTION = 0.05
 JOINTS_14 = (1, 2, 4, 5, 7, 8, 16, 17, 18, 19, 20, 21, 12, 15)
-METRIC_NAMES = ("MPJPE", "PA-MPJPE", "PA-MPJPE14", "PVE", "PVE-gtβ", "PVE-T", "PCK3D",
-                "AUC", "PCK2D", "IoU")
+METRIC_NAMES = ("MPJPE", "PA-MPJPE", "PA-MPJPE14", "PVE", "PVE-gtβ", "PVE-T",
+                "PCK3D", "AUC", "PCK2D", "IoU", "Root°")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,6 +138,9 @@ def compute_metrics(assets: assets_lib.BodyAssets,
         assets, v[sl], pred.camera[sl], arrays["silhouette"][sl])[..., 0] > 0)
   out["IoU"] = metrics.silhouette_iou(np.concatenate(masks),
                                       arrays["silhouette"])
+  relative = np.einsum("bji,bjk->bik", pred.rotmats[:, 0], gt_rot[:, 0])
+  cos = np.clip((np.trace(relative, axis1=1, axis2=2) - 1.0) / 2.0, -1, 1)
+  out["Root°"] = np.degrees(np.arccos(cos))
   return {k: float(np.nanmean(val)) for k, val in out.items()}
 
 
@@ -144,15 +149,16 @@ def format_table(rows: Sequence[Dict], names: Sequence[str] = METRIC_NAMES,
   """A Markdown table; each row a dict with `label` and metric values (mm
   for errors, % for PCK/AUC/IoU)."""
   header = f"| {label} | " + " | ".join(
-      n + (" (mm)" if n.startswith(("MP", "PA", "PV")) else " (%)")
+      n + ("" if n.endswith("°") else " (mm)" if n.startswith(
+          ("MP", "PA", "PV")) else " (%)")
       for n in names) + " |"
   lines = [header, "|" + "---|" * (len(names) + 1)]
   for row in rows:
     cells = []
     for n in names:
       value = row[n]
-      cells.append(f"{value:.1f}" if n.startswith(("MP", "PA", "PV"))
-                   else f"{100 * value:.1f}")
+      cells.append(f"{value:.1f}" if n.startswith(("MP", "PA", "PV")) or
+                   n.endswith("°") else f"{100 * value:.1f}")
     lines.append(f"| {row[label]} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 

@@ -32,6 +32,7 @@ class EvaluationTest(testing.TestCase):
     for name in ("MPJPE", "PA-MPJPE", "PA-MPJPE14", "PVE", "PVE-gtβ",
                  "PVE-T"):
       self.assertLess(m[name], 0.05, name)
+    self.assertLess(m["Root°"], 0.1)
     self.assertEqual(m["PCK3D"], 1.0)
     self.assertEqual(m["AUC"], 1.0)
     # Weak vs full perspective: a few pixels at most.
@@ -47,6 +48,18 @@ class EvaluationTest(testing.TestCase):
     m = evaluation.compute_metrics(self.assets, a, pred)
     self.assertGreater(m["PVE-T"], 1.0)
     self.assertLess(m["PVE-gtβ"], 0.05)
+
+  def test_root_angle_hand_case(self):
+    a = self.arrays
+    rot = rotation.axis_angle_to_matrix(
+        tf.reshape(a["theta"], [-1, 24, 3])).numpy()
+    quarter = np.array([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]], np.float32)
+    rot[:, 0] = quarter @ rot[:, 0]               # 90° about the camera z
+    pred = evaluation.Predictions(rotmats=rot, camera=a["camera"],
+                                  betas=a["betas"])
+    m = evaluation.compute_metrics(self.assets, a, pred)
+    self.assertAllClose(m["Root°"], 90.0, atol=0.05)
+    self.assertLess(m["PA-MPJPE"], 0.05)          # the rest is untouched
 
   def test_predict_and_table(self):
     pose = pose_prior.PosePrior(pose_prior.PosePriorConfig(hidden_units=16))
