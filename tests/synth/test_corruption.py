@@ -1,0 +1,74 @@
+"""Tests for synth/corruption.py."""
+
+import numpy as np
+import tensorflow as tf
+
+from synth import corruption
+from tests import testing
+
+FLIP = ((0, 1), (2, 3))
+
+
+class CorruptionTest(testing.TestCase):
+
+  def _inputs(self, b=400):
+    kp = np.tile(np.array([[100.0, 50.0], [140.0, 50.0], [100.0, 150.0],
+                           [140.0, 150.0], [120.0, 10.0]]), (b, 1, 1))
+    vis = np.tile(np.array([2, 2, 1, 2, 0]), (b, 1))
+    return kp.astype(np.float32), vis
+
+  def test_person_size(self):
+    kp, vis = self._inputs(1)
+    # In-frame box: x 100..140, y 50..150 (the out-of-frame point is ignored).
+    self.assertAllClose(corruption.person_size(kp, vis),
+                        [np.hypot(40.0, 100.0)])
+
+  def test_statistics(self):
+    kp, vis = self._inputs(4000)
+    config = corruption.CorruptionConfig(swap_rate=0.0, drop_rate=0.0)
+    out, conf, swapped = corruption.corrupt(kp, vis, config, FLIP, [1, 2])
+    out, conf = out.numpy(), conf.numpy()
+    size = np.hypot(40.0, 100.0)
+    err = out - kp
+    self.assertAllClose(np.std(err[:, 0]), 0.02 * size, rtol=0.05)
+    self.assertAllClose(np.std(err[:, 2]), 0.04 * size, rtol=0.05)
+    self.assertAllEqual(conf[:, 4], np.zeros(4000))
+    self.assertAllEqual(out[:, 4], np.zeros((4000, 2)))
+    self.assertBetween(conf[:, 0].min(), 0.6, 1.0)
+    self.assertBetween(conf[:, 2].max(), 0.1, 0.5)
+    self.assertFalse(np.any(swapped))
+
+  def test_drop_and_swap(self):
+    kp, vis = self._inputs(4000)
+    config = corruption.CorruptionConfig(sigma=0.0, drop_rate=0.1,
+                                         swap_rate=0.25)
+    out, conf, swapped = corruption.corrupt(kp, vis, config, FLIP, [3, 4])
+    out, conf, swapped = out.numpy(), conf.numpy(), swapped.numpy()
+    self.assertAllClose(swapped.mean(), 0.25, atol=0.03)
+    kept = conf > 0
+    self.assertAllClose(1 - kept[:, 0].mean(), 0.1, atol=0.02)
+    # A swapped sample's keypoint 0 sits where keypoint 1 was (and 2 / 3).
+    rows = swapped & kept[:, 0]
+    self.assertAllClose(out[rows, 0], np.tile([140.0, 50.0], (rows.sum(), 1)))
+    # Swapped: keypoint 2 now visible (was 3's), keypoint 3 occluded.
+    self.assertAllClose(1 - kept[swapped, 3].mean(), 0.2, atol=0.05)
+
+  def test_deterministic(self):
+    kp, vis = self._inputs(10)
+    config = corruption.CorruptionConfig()
+    a = corruption.corrupt(kp, vis, config, FLIP, [5, 6])
+    b = corruption.corrupt(kp, vis, config, FLIP, [5, 6])
+    c = corruption.corrupt(kp, vis, config, FLIP, [5, 7])
+    self.assertAllEqual(a[0], b[0])
+    self.assertNotAllClose(a[0], c[0])
+
+  def test_bad_inputs(self):
+    with self.assertRaises(ValueError):
+      corruption.CorruptionConfig(drop_rate=-0.1)
+    with self.assertRaises(ValueError):
+      corruption.corrupt(tf.zeros([2, 5]), tf.zeros([2, 5]),
+                         corruption.CorruptionConfig(), FLIP, [0, 0])
+
+
+if __name__ == "__main__":
+  testing.main()
