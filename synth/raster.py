@@ -95,21 +95,26 @@ def rasterize(screen: np.ndarray, faces: np.ndarray, height: int, width: int,
   ny = ymax - ymin + 1
   keep &= (nx > 0) & (ny > 0)
   bi, fi = np.nonzero(keep)                               # surviving faces
+  # Per surviving face, then per (face, candidate pixel centre in its box):
+  # 1-D gathers only.
+  fx0, fx1, fx2 = x0[bi, fi], x1[bi, fi], x2[bi, fi]
+  fy0, fy1, fy2 = y0[bi, fi], y1[bi, fi], y2[bi, fi]
+  fsign = np.sign(area[bi, fi])
+  fxmin, fymin = xmin[bi, fi], ymin[bi, fi]
   nx_k = nx[bi, fi].astype(np.int64)
   count = nx_k * ny[bi, fi].astype(np.int64)
   total = int(count.sum())
-  # One row per (face, candidate pixel centre in its bounding box).
   owner = np.repeat(np.arange(len(bi)), count)
   start = np.cumsum(count) - count
   k = np.arange(total, dtype=np.int64) - start[owner]
   nx_o = nx_k[owner]
-  px = xmin[bi, fi][owner] + (k % nx_o)
-  py = ymin[bi, fi][owner] + (k // nx_o)
+  px = fxmin[owner] + (k % nx_o)
+  py = fymin[owner] + (k // nx_o)
   cb, cf = bi[owner], fi[owner]
-  ax, ay = x0[cb, cf], y0[cb, cf]
-  bx, by = x1[cb, cf], y1[cb, cf]
-  qx, qy = x2[cb, cf], y2[cb, cf]
-  sign = np.sign(area[cb, cf])
+  ax, ay = fx0[owner], fy0[owner]
+  bx, by = fx1[owner], fy1[owner]
+  qx, qy = fx2[owner], fy2[owner]
+  sign = fsign[owner]
   w0 = ((bx - px) * (qy - py) - (by - py) * (qx - px)) * sign
   w1 = ((qx - px) * (ay - py) - (qy - py) * (ax - px)) * sign
   w2 = ((ax - px) * (by - py) - (ay - py) * (bx - px)) * sign

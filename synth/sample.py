@@ -49,6 +49,7 @@ from synth import framing
 from synth import plausibility
 from synth import pose_bank as pose_bank_lib
 from synth import pose_prior
+from synth import proxy as proxy_lib
 from synth import raster
 from synth import shape_prior
 from synth import viewpoint
@@ -77,6 +78,9 @@ class SampleConfig:
       surface at a landmark's pixel may lie somewhat in front of it (an ear
       seen from the front) without hiding it.
     mirror_bank_probability: chance of mirroring a pose-bank pose.
+    proxy_cell: clustering cell (metres) of the coarse surface used for the
+      silhouette, the occlusion z-buffer and the framing box
+      (`synth/proxy.py`); 0 uses the full mesh.
   """
   pose: pose_prior.PosePriorConfig = pose_prior.PosePriorConfig()
   shape: shape_prior.ShapePriorConfig = shape_prior.ShapePriorConfig()
@@ -84,6 +88,7 @@ class SampleConfig:
   camera: framing.CameraConfig = framing.CameraConfig()
   keypoint_set: str = "COCO_17"
   silhouette_size: int = 64
+  proxy_cell: float = 0.02
   plausibility_overlap: float = 0.5
   occlusion_margin: float = 0.03
   owned_margin: float = 0.15
@@ -184,14 +189,20 @@ class SampleGenerator:
     self.keypoint_set = keypoints_lib.get(config.keypoint_set)
     rest = assets.j_regressor @ assets.v_template
     self._rest_joints = rest - rest[0]
-    self._kp_regressor = keypoints_lib.regressor(assets, self.keypoint_set)
-    self._face_parts = face_parts(assets)
+    regressor = keypoints_lib.regressor(assets, self.keypoint_set)
+    self._kp_support = np.flatnonzero(np.any(regressor != 0, axis=0))
+    self._kp_regressor = regressor[:, self._kp_support]
+    self._proxy = proxy_lib.make_proxy(assets, config.proxy_cell)
+    # Parts of the proxy's faces: a proxy vertex is a full-mesh vertex.
+    self._face_parts = np.argmax(
+        assets.weights[self._proxy.vertex_ids][self._proxy.faces].sum(axis=1),
+        axis=1).astype(np.int32)
     self._own = keypoint_owned_parts(assets, self.keypoint_set)
     self._margin = np.array(
         [config.occlusion_margin if src in keypoints_lib.SMPL_JOINT_NAMES
          else config.landmark_margin for src in self.keypoint_set.sources])
     self._owned_margin = config.owned_margin
-    self._faces = assets.faces
+    self._faces = self._proxy.faces
     num_joints = assets.num_joints
 
     @tf.function(input_signature=[
@@ -263,10 +274,12 @@ class SampleGenerator:
                                     tf.constant(theta, tf.float32))
     verts = verts.numpy().astype(np.float64)
     joints = joints.numpy().astype(np.float64)
-    transl = framing.fit_translation(verts, cfg.camera, scale, shift)
+    surface = verts[:, self._proxy.vertex_ids]
+    transl = framing.fit_translation(surface, cfg.camera, scale, shift)
     verts += transl[:, None]
     joints += transl[:, None]
-    kp3d = np.einsum("kv,bvc->bkc", self._kp_regressor, verts)
+    surface += transl[:, None]
+    kp3d = self._kp_regressor @ verts[:, self._kp_support]   # BLAS
     cam = cfg.camera
     size = cam.image_size
     kp2d = framing.project(kp3d, cam.focal_length, cam.principal_point)
@@ -274,8 +287,8 @@ class SampleGenerator:
     res = cfg.silhouette_size
     ratio = res / size
     screen = np.concatenate([
-        framing.project(verts, cam.focal_length * ratio, 0.5 * (res - 1)),
-        verts[..., 2:]], axis=-1)
+        framing.project(surface, cam.focal_length * ratio, 0.5 * (res - 1)),
+        surface[..., 2:]], axis=-1)
     query = np.round((kp2d + 0.5) * ratio - 0.5).astype(np.int64)
     ras = raster.rasterize(screen, self._faces, res, res, queries=query)
     in_frame = np.all((kp2d >= -0.5) & (kp2d < size - 0.5), axis=-1) & (
