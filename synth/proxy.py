@@ -13,7 +13,8 @@ an arm and the trunk) from being welded together.
 Keypoints, joints and all 3D quantities still come from the full mesh; only
 the silhouette, the z-buffer used for visibility and the framing box use the
 proxy. At cell = 2 cm the silhouette differs from the full mesh's by about a
-pixel along the outline (tests/synth/test_proxy.py measures it).
+pixel along the outline (open_body, 128 samples: IoU median 0.978, min
+0.929 against the full mesh; 2,698 of 13,348 vertices, 5,593 faces).
 """
 
 import dataclasses
