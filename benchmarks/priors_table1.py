@@ -54,9 +54,12 @@ flags.DEFINE_float("render_fraction", 0.1,
                    "Fraction of the steps fine-tuned with the render loss.")
 flags.DEFINE_float("finetune_lr", 1e-4, "Learning rate of fine-tuning.")
 flags.DEFINE_float("render_weight", 10.0, "Weight of the render loss.")
+flags.DEFINE_float("render_sigma", 0.5, "Soft-silhouette blur, pixels².")
 flags.DEFINE_string("body_model", "", "'' = bundled, 'toy', or a file.")
 flags.DEFINE_string("out_dir", "/tmp/priors_table1", "Runs and data.")
 flags.DEFINE_string("rows", "", "Comma-separated subset of row names.")
+flags.DEFINE_string("train_data", "", "An .npz of training arrays to use.")
+flags.DEFINE_string("held_out", "", "An .npz of held-out arrays to use.")
 
 ROWS = {
     "axis-angle": dict(rotation_head="axis_angle", parameter="axis_angle",
@@ -86,7 +89,8 @@ def row_configs(spec, f, model_dir):
             rotation_head=spec["rotation_head"]),
         loss=config_lib.LossConfig(parameter=spec["parameter"],
                                    vertex_weight=f.vertex_weight,
-                                   render_weight=f.render_weight, **loss),
+                                   render_weight=f.render_weight,
+                                   render_sigma=f.render_sigma, **loss),
         batch_size=f.batch_size, num_steps=num_steps,
         learning_rate=f.learning_rate,
         checkpoint_every=max(num_steps // 4, 1), log_every=500,
@@ -115,8 +119,11 @@ def main(argv):
   os.makedirs(f.out_dir, exist_ok=True)
   cache = os.path.join(f.out_dir, f"train_{f.num_examples}.npz")
   arrays = data.load_or_generate(
-      data.DataConfig(num_examples=f.num_examples, cache=cache), assets)
-  held_out = data.generate_arrays(assets, f.num_eval, seed=24680)
+      data.DataConfig(source=f.train_data or "generate",
+                      num_examples=f.num_examples, cache=cache), assets)
+  held_out = (data.load_arrays(f.held_out) if f.held_out else
+              data.generate_arrays(assets, f.num_eval, seed=24680))
+  held_out = {k: v[:f.num_eval] for k, v in held_out.items()}
   shape_model = pretrained.load_shape_prior() if os.path.isfile(
       pretrained.SHAPE_WEIGHTS) else None
   names = [n.strip() for n in f.rows.split(",")] if f.rows else list(ROWS)

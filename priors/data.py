@@ -100,7 +100,7 @@ def arrays_from_samples(batch: sample_lib.SampleBatch,
 
 def generate_arrays(assets: assets_lib.BodyAssets, num_examples: int,
                     seed: int, keypoint_set: str = "COCO_17",
-                    chunk: int = 1000,
+                    chunk: int = 250,
                     sample_config: Optional[sample_lib.SampleConfig] = None
                     ) -> Dict[str, np.ndarray]:
   """Draws `num_examples` synth samples (a pure function of `seed`)."""
