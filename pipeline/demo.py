@@ -211,7 +211,8 @@ def describe(report: Dict) -> List[str]:
       f"posed {len(poses.POSES)} bodies in {report['body_forward_ms']} ms "
       f"(eager, first call included)",
       f"hard z-buffer render 256²: front {report['hard_render_ms_front']} ms,"
-      f" side {report['hard_render_ms_side']} ms (eager)",
+      f" side {report['hard_render_ms_side']} ms (the first call includes "
+      f"XLA compilation)",
       f"soft silhouette 64² + gradient: finite = "
       f"{report['soft_silhouette_grad_finite']}",
       f"stages run: {', '.join(report['stages'])}; not built yet: "
