@@ -51,7 +51,7 @@ def front_facing_sign() -> float:
 def rasterize(screen: np.ndarray, faces: np.ndarray, height: int, width: int,
               queries: Optional[np.ndarray] = None,
               cull_backfaces: bool = True,
-              z_near: float = 1e-3) -> Raster:
+              z_near: float = 1e-3, chunk: int = 32) -> Raster:
   """Rasterizes a batch of meshes at pixel centres.
 
   Args:
@@ -65,6 +65,7 @@ def rasterize(screen: np.ndarray, faces: np.ndarray, height: int, width: int,
       are wanted; pixels outside the image get -1 / inf.
     cull_backfaces: drop faces seen from the back (right for closed meshes).
     z_near: faces with a vertex at depth ≤ z_near are dropped.
+    chunk: meshes rasterized together (memory and speed only).
 
   Returns:
     A Raster.
@@ -78,48 +79,84 @@ def rasterize(screen: np.ndarray, faces: np.ndarray, height: int, width: int,
     raise ValueError(f"screen must have shape [B, V, 3], got {screen.shape}.")
   if faces.ndim != 2 or faces.shape[-1] != 3:
     raise ValueError(f"faces must have shape [F, 3], got {faces.shape}.")
-  b = screen.shape[0]
+  if queries is not None:
+    queries = np.asarray(queries)
+    if (queries.ndim != 3 or queries.shape[0] != screen.shape[0] or
+        queries.shape[-1] != 2):
+      raise ValueError(
+          f"queries must have shape [B, Q, 2] with B = {screen.shape[0]}, "
+          f"got {queries.shape}.")
+  # A few bodies at a time: the per-face temporaries then stay in cache.
+  parts = [_rasterize(screen[s:s + chunk], faces, height, width,
+                      None if queries is None else queries[s:s + chunk],
+                      cull_backfaces, z_near)
+           for s in range(0, max(screen.shape[0], 1), chunk)]
+  if len(parts) == 1:
+    return parts[0]
+  return Raster(*(np.concatenate(p) for p in zip(*parts)))
+
+
+def _rasterize(screen, faces, height, width, queries, cull_backfaces, z_near
+               ) -> Raster:
+  """`rasterize` on checked inputs."""
+  b, num_v = screen.shape[:2]
   hw = height * width
-  tri = screen[:, faces]                                  # [B, F, 3, 3]
-  x0, x1, x2 = tri[..., 0, 0], tri[..., 1, 0], tri[..., 2, 0]
-  y0, y1, y2 = tri[..., 0, 1], tri[..., 1, 1], tri[..., 2, 1]
-  area = (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0)    # [B, F]
-  keep = (np.abs(area) > 1e-12) & np.all(tri[..., 2] > z_near, axis=-1)
-  if cull_backfaces:
-    keep &= area * front_facing_sign() > 0
+  # Per-face corner coordinates as flat [B·F] gathers from [B·V] planes.
+  offset = (np.arange(b, dtype=np.int64) * num_v)[:, None]
+  corner = [(offset + faces[:, c]).ravel() for c in range(3)]
+  xs, ys, zs = (np.ascontiguousarray(screen[..., c]).ravel()
+                for c in range(3))
+  x0, x1, x2 = (xs[i] for i in corner)
+  # Cheapest tests first; later ones run on the survivors only.
   xmin = np.maximum(np.ceil(np.minimum(np.minimum(x0, x1), x2)), 0)
   xmax = np.minimum(np.floor(np.maximum(np.maximum(x0, x1), x2)), width - 1)
+  sel = np.flatnonzero(xmax >= xmin)                 # flat b·F + f
+  corner = [c[sel] for c in corner]
+  x0, x1, x2, xmin, xmax = (a[sel] for a in (x0, x1, x2, xmin, xmax))
+  y0, y1, y2 = (ys[i] for i in corner)
   ymin = np.maximum(np.ceil(np.minimum(np.minimum(y0, y1), y2)), 0)
   ymax = np.minimum(np.floor(np.maximum(np.maximum(y0, y1), y2)), height - 1)
-  nx = xmax - xmin + 1
-  ny = ymax - ymin + 1
-  keep &= (nx > 0) & (ny > 0)
-  bi, fi = np.nonzero(keep)                               # surviving faces
-  # Per surviving face, then per (face, candidate pixel centre in its box):
-  # 1-D gathers only.
-  fx0, fx1, fx2 = x0[bi, fi], x1[bi, fi], x2[bi, fi]
-  fy0, fy1, fy2 = y0[bi, fi], y1[bi, fi], y2[bi, fi]
-  fsign = np.sign(area[bi, fi])
-  fxmin, fymin = xmin[bi, fi], ymin[bi, fi]
-  nx_k = nx[bi, fi].astype(np.int64)
-  count = nx_k * ny[bi, fi].astype(np.int64)
-  total = int(count.sum())
-  owner = np.repeat(np.arange(len(bi)), count)
-  start = np.cumsum(count) - count
-  k = np.arange(total, dtype=np.int64) - start[owner]
-  nx_o = nx_k[owner]
-  px = fxmin[owner] + (k % nx_o)
-  py = fymin[owner] + (k // nx_o)
-  cb, cf = bi[owner], fi[owner]
-  ax, ay = fx0[owner], fy0[owner]
-  bx, by = fx1[owner], fy1[owner]
-  qx, qy = fx2[owner], fy2[owner]
+  area = (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0)
+  keep = (ymax >= ymin) & (np.abs(area) > 1e-12)
+  if cull_backfaces:
+    keep &= area * front_facing_sign() > 0
+  keep &= np.minimum(np.minimum(zs[corner[0]], zs[corner[1]]),
+                     zs[corner[2]]) > z_near
+  idx = np.flatnonzero(keep)
+  sel = sel[idx]
+  corner = [c[idx] for c in corner]
+  x0, x1, x2, y0, y1, y2, area, xmin, xmax, ymin, ymax = (
+      a[idx] for a in (x0, x1, x2, y0, y1, y2, area, xmin, xmax, ymin, ymax))
+  fsign = np.sign(area)
+  nx = (xmax - xmin + 1).astype(np.int64)
+  ny = (ymax - ymin + 1).astype(np.int64)
+  # Candidate pixel centres: faces whose box holds one (nearly all of them
+  # on a coarse surface) first, then the others' enumerated one by one.
+  one = (nx == 1) & (ny == 1)
+  si = np.flatnonzero(one)
+  li = np.flatnonzero(~one)
+  count = nx[li] * ny[li]
+  l_owner = np.repeat(li, count)
+  k = np.arange(len(l_owner), dtype=np.int64) - np.repeat(
+      np.cumsum(count) - count, count)
+  l_nx = nx[l_owner]
+  owner = np.concatenate([si, l_owner])
+  px = xmin[owner]
+  py = ymin[owner]
+  px[len(si):] += k % l_nx
+  py[len(si):] += k // l_nx
+  ax, ay = x0[owner], y0[owner]
+  bx, by = x1[owner], y1[owner]
+  qx, qy = x2[owner], y2[owner]
   sign = fsign[owner]
   w0 = ((bx - px) * (qy - py) - (by - py) * (qx - px)) * sign
   w1 = ((qx - px) * (ay - py) - (qy - py) * (ax - px)) * sign
   w2 = ((ax - px) * (by - py) - (ay - py) * (bx - px)) * sign
   inside = (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
-  key = (cb * hw + py.astype(np.int64) * width + px.astype(np.int64))[inside]
+  num_f = faces.shape[0]
+  cb = sel[owner] // num_f
+  key_all = cb * hw + py.astype(np.int64) * width + px.astype(np.int64)
+  key = key_all[inside]
   mask = np.zeros(b * hw, dtype=bool)
   mask[key] = True
   mask = mask.reshape(b, height, width)
@@ -127,11 +164,6 @@ def rasterize(screen: np.ndarray, faces: np.ndarray, height: int, width: int,
   if queries is None:
     empty = np.zeros((b, 0))
     return Raster(mask, empty.astype(np.int32), empty)
-  queries = np.asarray(queries)
-  if queries.ndim != 3 or queries.shape[0] != b or queries.shape[-1] != 2:
-    raise ValueError(
-        f"queries must have shape [B, Q, 2] with B = {b}, got "
-        f"{queries.shape}.")
   q = queries.shape[1]
   qxi, qyi = queries[..., 0].astype(np.int64), queries[..., 1].astype(np.int64)
   q_in = (qxi >= 0) & (qxi < width) & (qyi >= 0) & (qyi < height)
@@ -140,12 +172,12 @@ def rasterize(screen: np.ndarray, faces: np.ndarray, height: int, width: int,
   asked[q_key[q_in]] = True
   hit = np.flatnonzero(inside)
   hit = hit[asked[key]]
-  hkey = cb[hit] * hw + py[hit].astype(np.int64) * width + px[hit].astype(
-      np.int64)
-  hb, hf = cb[hit], cf[hit]
+  hkey = key_all[hit]
+  hown = owner[hit]
+  hf = sel[hown] % num_f
   wsum = w0[hit] + w1[hit] + w2[hit]
-  z = tri[hb, hf, :, 2]                                    # [n, 3]
-  inv_z = (w0[hit] / z[:, 0] + w1[hit] / z[:, 1] + w2[hit] / z[:, 2]) / wsum
+  z = [zs[c[hown]] for c in corner]
+  inv_z = (w0[hit] / z[0] + w1[hit] / z[1] + w2[hit] / z[2]) / wsum
   depth = 1.0 / inv_z
   order = np.lexsort((depth, hkey))                        # by key, then depth
   hkey, depth, hf = hkey[order], depth[order], hf[order]

@@ -170,6 +170,46 @@ def keypoint_owned_parts(assets: assets_lib.BodyAssets,
   return own
 
 
+def reduced_body(assets: assets_lib.BodyAssets, vertex_ids: np.ndarray):
+  """The model restricted to some vertices, with exact joints.
+
+  Posed vertices depend only on their own rows of the model, but the joints
+  are regressed from every vertex. The reduced model keeps the rows of
+  `vertex_ids` and appends J virtual vertices whose rest position and shape
+  blend shapes are the joints' (J̄ = R·T̄, R·S), with a one-hot regressor
+  onto them, so `lbs` gives the same joints as for the full model.
+
+  Args:
+    assets: the model.
+    vertex_ids: `[U]` sorted unique vertex indices to keep.
+
+  Returns:
+    (reduced BodyAssets with U + J vertices and no faces, `vertex_ids`): row
+    i < U of the reduced model is vertex `vertex_ids[i]`.
+  """
+  vertex_ids = np.asarray(vertex_ids, np.int64)
+  num_u, num_j = len(vertex_ids), assets.num_joints
+  reg = assets.j_regressor
+  j_template = reg @ assets.v_template
+  j_shapedirs = np.einsum("jv,vcs->jcs", reg, assets.shapedirs)
+  posedirs = None
+  if assets.posedirs is not None:
+    posedirs = np.concatenate([
+        assets.posedirs[vertex_ids],
+        np.zeros((num_j,) + assets.posedirs.shape[1:])])
+  reduced = assets_lib.BodyAssets(
+      v_template=np.concatenate([assets.v_template[vertex_ids], j_template]),
+      shapedirs=np.concatenate([assets.shapedirs[vertex_ids], j_shapedirs]),
+      posedirs=posedirs,
+      j_regressor=np.concatenate([np.zeros((num_j, num_u)), np.eye(num_j)],
+                                 axis=1),
+      weights=np.concatenate([assets.weights[vertex_ids], np.eye(num_j)]),
+      parents=assets.parents,
+      faces=np.zeros((0, 3), np.int32),
+      name=f"{assets.name} ({num_u} of {assets.num_vertices} vertices)")
+  return reduced, vertex_ids
+
+
 class SampleGenerator:
   """Draws SampleBatches for one body model and configuration.
 
@@ -204,12 +244,19 @@ class SampleGenerator:
     self._owned_margin = config.owned_margin
     self._faces = self._proxy.faces
     num_joints = assets.num_joints
+    # Only the proxy's vertices and the keypoint regressor's support are ever
+    # read: pose just those (rows of the model are independent).
+    self._reduced, kept = reduced_body(
+        assets, np.union1d(self._proxy.vertex_ids, self._kp_support))
+    self._proxy_rows = np.searchsorted(kept, self._proxy.vertex_ids)
+    self._kp_rows = np.searchsorted(kept, self._kp_support)
+    reduced = self._reduced
 
     @tf.function(input_signature=[
         tf.TensorSpec([None, config.shape.num_betas], tf.float32),
         tf.TensorSpec([None, 3 * num_joints], tf.float32)])
     def pose_body(betas, theta):
-      out = lbs.forward_axis_angle(assets, betas, theta)
+      out = lbs.forward_axis_angle(reduced, betas, theta)
       return out.vertices, out.joints
 
     self._pose_body = pose_body
@@ -274,12 +321,11 @@ class SampleGenerator:
                                     tf.constant(theta, tf.float32))
     verts = verts.numpy().astype(np.float64)
     joints = joints.numpy().astype(np.float64)
-    surface = verts[:, self._proxy.vertex_ids]
+    surface = verts[:, self._proxy_rows]
     transl = framing.fit_translation(surface, cfg.camera, scale, shift)
-    verts += transl[:, None]
     joints += transl[:, None]
     surface += transl[:, None]
-    kp3d = self._kp_regressor @ verts[:, self._kp_support]   # BLAS
+    kp3d = self._kp_regressor @ (verts[:, self._kp_rows] + transl[:, None])
     cam = cfg.camera
     size = cam.image_size
     kp2d = framing.project(kp3d, cam.focal_length, cam.principal_point)
