@@ -21,9 +21,13 @@ class DemoTest(testing.TestCase):
     model_file.save_pkl(toy.make_assets(), path)
     config = demo.DemoConfig(output_dir=os.path.join(tmp, "out"),
                              body_model=path, image_size=64, focal=150.0,
-                             pose_names=("t_pose", "sitting"))
+                             pose_names=("t_pose", "sitting"),
+                             num_samples=2)
     report = demo.run(config)
     self.assertEqual(report["body_model"]["vertices"], 224)
+    self.assertIn("synth", report["stages"])
+    synth_sheet = cv2.imread(os.path.join(tmp, "out", "synth_samples.png"))
+    self.assertEqual(synth_sheet.shape, (192, 384, 3))
     self.assertTrue(report["soft_silhouette_grad_finite"])
     sheet = cv2.imread(report["files"][0])
     self.assertEqual(sheet.shape, (128, 128, 3))  # 2 views × 2 poses.
@@ -41,6 +45,8 @@ class DemoTest(testing.TestCase):
       demo.DemoConfig(output_dir="x", pose_names=("moonwalk",))
     with self.assertRaisesRegex(ValueError, "image_size"):
       demo.DemoConfig(output_dir="x", image_size=4)
+    with self.assertRaisesRegex(ValueError, "num_samples"):
+      demo.DemoConfig(output_dir="x", num_samples=0)
 
   def test_named_poses_are_valid_theta(self):
     for name, theta in poses.POSES.items():
