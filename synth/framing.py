@@ -83,23 +83,34 @@ def fit_translation(points: np.ndarray, config: CameraConfig,
   if points.ndim != 3 or points.shape[-1] != 3:
     raise ValueError(f"points must have shape [B, N, 3], got {points.shape}.")
   f, c, s = config.focal_length, config.principal_point, config.image_size
-  extent = np.max(np.ptp(points[..., :2], axis=1), axis=1)   # metres
-  center3 = 0.5 * (points.min(axis=1) + points.max(axis=1))
+  # Coordinate planes [B, N]: every step below is a contiguous pass.
+  x, y, z = (np.ascontiguousarray(points[..., i]) for i in range(3))
+  lo = np.stack([x.min(axis=1), y.min(axis=1), z.min(axis=1)], -1)
+  hi = np.stack([x.max(axis=1), y.max(axis=1), z.max(axis=1)], -1)
+  extent = np.max(hi[:, :2] - lo[:, :2], axis=1)            # metres
+  center3 = 0.5 * (lo + hi)
   target_size = scale * s
   target_center = c + shift * s
-  depth = f * extent / target_size - center3[:, 2] + np.ptp(
-      points[..., 2], axis=1)
+  depth = f * extent / target_size - center3[:, 2] + (hi[:, 2] - lo[:, 2])
   t = np.stack([-center3[:, 0], -center3[:, 1], depth], -1)
+
+  def box(t):
+    """Projected box (lo [B, 2], hi [B, 2]) of points + t (f > 0)."""
+    inv = 1.0 / np.maximum(z + t[:, 2:], 1e-6)
+    u = (x + t[:, :1]) * inv
+    v = (y + t[:, 1:2]) * inv
+    return (f * np.stack([u.min(axis=1), v.min(axis=1)], -1) + c,
+            f * np.stack([u.max(axis=1), v.max(axis=1)], -1) + c)
+
   for _ in range(iterations):
-    uv = project(points + t[:, None], f, c)
-    lo, hi = uv.min(axis=1), uv.max(axis=1)
-    size = np.max(hi - lo, axis=1)
+    lo2, hi2 = box(t)
+    size = np.max(hi2 - lo2, axis=1)
     z_mid = center3[:, 2] + t[:, 2]
     # Size scales as 1 / depth: rescale the centre's depth.
     new_z_mid = z_mid * size / target_size
     t[:, 2] += new_z_mid - z_mid
-    uv = project(points + t[:, None], f, c)
-    box_center = 0.5 * (uv.min(axis=1) + uv.max(axis=1))
+    lo2, hi2 = box(t)
+    box_center = 0.5 * (lo2 + hi2)
     t[:, :2] += (target_center - box_center) * new_z_mid[:, None] / f
   return t
 

@@ -58,6 +58,44 @@ class RecordTest(testing.TestCase):
                                                   record.serialize(batch)[0]]))
     self.assertAllEqual(parsed["silhouette"][0], mask[0].astype(np.uint8))
 
+  def _reference_bytes(self, batch):
+    """The same records built as protos by TensorFlow (the reference)."""
+    def floats(x):
+      return tf.train.Feature(float_list=tf.train.FloatList(
+          value=np.asarray(x, np.float32).ravel()))
+
+    def ints(x):
+      return tf.train.Feature(int64_list=tf.train.Int64List(
+          value=np.asarray(x, np.int64).ravel()))
+
+    out = []
+    for i in range(len(batch)):
+      feature = {k: floats(getattr(batch, k)[i]) for k in (
+          "theta", "betas", "focal", "principal_point", "transl", "joints3d",
+          "keypoints3d", "keypoints2d")}
+      feature["family"] = ints(batch.family[i])
+      feature["visibility"] = ints(batch.visibility[i])
+      feature["silhouette"] = tf.train.Feature(bytes_list=tf.train.BytesList(
+          value=[np.packbits(batch.silhouette[i].ravel()).tobytes()]))
+      example = tf.train.Example(features=tf.train.Features(feature=feature))
+      out.append(example.SerializeToString(deterministic=True))
+    return out
+
+  def test_bytes_match_tensorflow_protos(self):
+    self.assertEqual(record.serialize(self.batch),
+                     self._reference_bytes(self.batch))
+    # Negative and multi-byte varints, an empty silhouette, NaN floats.
+    b = self.batch
+    odd = sample.SampleBatch(**{
+        **{k: getattr(b, k)[:3].copy() for k in (
+            "theta", "betas", "focal", "principal_point", "transl",
+            "joints3d", "keypoints3d", "keypoints2d")},
+        "family": np.array([-1, 300, 0], np.int32),
+        "visibility": np.array([[0] * 16 + [200]] * 3, np.int64),
+        "silhouette": np.zeros((3, 64, 64), bool)})
+    odd.theta[0, 0] = np.nan
+    self.assertEqual(record.serialize(odd), self._reference_bytes(odd))
+
   def test_deterministic_bytes(self):
     again = self.generator.generate(np.random.default_rng(5), 12)
     self.assertEqual(record.serialize(self.batch), record.serialize(again))
