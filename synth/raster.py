@@ -73,7 +73,9 @@ def rasterize(screen: np.ndarray, faces: np.ndarray, height: int, width: int,
   Raises:
     ValueError: on shapes that do not fit.
   """
-  screen = np.asarray(screen, dtype=np.float64)
+  screen = np.asarray(screen)
+  if screen.dtype != np.float32:
+    screen = screen.astype(np.float64, copy=False)
   faces = np.asarray(faces)
   if screen.ndim != 3 or screen.shape[-1] != 3:
     raise ValueError(f"screen must have shape [B, V, 3], got {screen.shape}.")
@@ -120,8 +122,9 @@ def _rasterize(screen, faces, height, width, queries, cull_backfaces, z_near
   keep = (ymax >= ymin) & (np.abs(area) > 1e-12)
   if cull_backfaces:
     keep &= area * front_facing_sign() > 0
-  keep &= np.minimum(np.minimum(zs[corner[0]], zs[corner[1]]),
-                     zs[corner[2]]) > z_near
+  if not np.all(zs > z_near):          # Rare: skip the gathers otherwise.
+    keep &= np.minimum(np.minimum(zs[corner[0]], zs[corner[1]]),
+                       zs[corner[2]]) > z_near
   idx = np.flatnonzero(keep)
   sel = sel[idx]
   corner = [c[idx] for c in corner]

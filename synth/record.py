@@ -154,13 +154,18 @@ def serialize(batch: sample_lib.SampleBatch) -> List[bytes]:
   for key in sorted(columns):
     kind, payloads = columns[key]
     key_field = _field(1, key.encode())
+    heads = {}           # payload length -> the bytes before the payload
     for i, payload in enumerate(payloads):
-      # FloatList / Int64List: field 1 packed (absent when empty);
-      # BytesList: field 1 once per value.
-      values = _field(1, payload) if payload or kind == _BYTES else b""
-      entry = key_field + _field(2, _field(kind, values))
-      out[i].append(_field(1, entry))
-  return [_field(1, b"".join(entries)) for entries in out]
+      size = len(payload)
+      if size not in heads:
+        # FloatList / Int64List: field 1 packed (absent when empty);
+        # BytesList: field 1 once per value.
+        values = _field(1, b"\0" * size) if size or kind == _BYTES else b""
+        entry = key_field + _field(2, _field(kind, values))
+        heads[size] = _field(1, entry)[:-size or None]
+      out[i].append(heads[size])
+      out[i].append(payload)
+  return [_field(1, b"".join(parts)) for parts in out]
 
 
 def _unpack_bits(packed: tf.Tensor, size: int) -> tf.Tensor:

@@ -37,7 +37,9 @@ toy test body (6 cm thick bones) needs smaller ones.
 """
 
 import dataclasses
+import threading
 from typing import Optional
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -55,6 +57,11 @@ from synth import shape_prior
 from synth import viewpoint
 
 OUT_OF_FRAME, OCCLUDED, VISIBLE = 0, 1, 2
+
+# Per body model: {(kept vertex ids, num_betas): (reduced model, traced
+# pose function)}.
+_POSE_LOCK = threading.Lock()
+_POSE_CACHE = weakref.WeakKeyDictionary()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,20 +253,25 @@ class SampleGenerator:
     num_joints = assets.num_joints
     # Only the proxy's vertices and the keypoint regressor's support are ever
     # read: pose just those (rows of the model are independent).
-    self._reduced, kept = reduced_body(
-        assets, np.union1d(self._proxy.vertex_ids, self._kp_support))
+    kept = np.union1d(self._proxy.vertex_ids, self._kp_support)
     self._proxy_rows = np.searchsorted(kept, self._proxy.vertex_ids)
     self._kp_rows = np.searchsorted(kept, self._kp_support)
-    reduced = self._reduced
+    # Tracing costs ~0.7 s: generators of one model share their function.
+    key = (kept.tobytes(), config.shape.num_betas)
+    with _POSE_LOCK:
+      per_model = _POSE_CACHE.setdefault(assets, {})
+      if key not in per_model:
+        reduced, _ = reduced_body(assets, kept)
 
-    @tf.function(input_signature=[
-        tf.TensorSpec([None, config.shape.num_betas], tf.float32),
-        tf.TensorSpec([None, 3 * num_joints], tf.float32)])
-    def pose_body(betas, theta):
-      out = lbs.forward_axis_angle(reduced, betas, theta)
-      return out.vertices, out.joints
+        @tf.function(input_signature=[
+            tf.TensorSpec([None, config.shape.num_betas], tf.float32),
+            tf.TensorSpec([None, 3 * num_joints], tf.float32)])
+        def pose_body(betas, theta):
+          out = lbs.forward_axis_angle(reduced, betas, theta)
+          return out.vertices, out.joints
 
-    self._pose_body = pose_body
+        per_model[key] = (reduced, pose_body)
+      self._reduced, self._pose_body = per_model[key]
 
   def sample_poses(self, rng: np.random.Generator, n: int):
     """`n` plausible body poses `[n, 72]` (root in the SMPL world) and their
