@@ -35,7 +35,8 @@ _BATCH = flags.DEFINE_integer("batch", 256, "Samples per generator call.")
 _NUM = flags.DEFINE_integer("num_samples", 2048, "Samples per job run.")
 _RUNS = flags.DEFINE_integer("runs", 3, "Timed runs (median reported).")
 _BEAM = flags.DEFINE_bool("beam", False, "Also time the Beam DirectRunner.")
-_CELL = flags.DEFINE_float("proxy_cell", 0.02, "Proxy cell, metres.")
+_CELL = flags.DEFINE_float("proxy_cell", sample.SampleConfig().proxy_cell,
+                           "Proxy cell, metres.")
 
 
 def subdivide(assets: assets_lib.BodyAssets, levels: int

@@ -95,7 +95,7 @@ class SampleConfig:
   camera: framing.CameraConfig = framing.CameraConfig()
   keypoint_set: str = "COCO_17"
   silhouette_size: int = 64
-  proxy_cell: float = 0.02
+  proxy_cell: float = 0.03
   plausibility_overlap: float = 0.5
   occlusion_margin: float = 0.03
   owned_margin: float = 0.15

@@ -4,6 +4,7 @@ scenes with the toy body."""
 import numpy as np
 
 from body import keypoints as keypoints_lib
+from body import lbs
 from body import toy
 from synth import sample
 from synth import rotation
@@ -109,6 +110,21 @@ class SampleTest(testing.TestCase):
       ys, xs = np.nonzero(mask)
       side = max(np.ptp(ys), np.ptp(xs)) + 1
       self.assertBetween(side * size / 64, lo * size - 12, hi * size + 12)
+
+  def test_reduced_body_matches_full_model(self):
+    # Posing only some vertices gives the same rows and the same joints as
+    # posing the full model (the reference: body.lbs on the full model).
+    rng = np.random.default_rng(3)
+    betas = rng.normal(size=(4, 10)).astype(np.float32)
+    theta = (0.4 * rng.normal(size=(4, 72))).astype(np.float32)
+    ids = np.sort(rng.choice(self.assets.num_vertices, 50, replace=False))
+    reduced, kept = sample.reduced_body(self.assets, ids)
+    self.assertAllEqual(kept, ids)
+    full = lbs.forward_axis_angle(self.assets, betas, theta)
+    part = lbs.forward_axis_angle(reduced, betas, theta)
+    self.assertAllClose(part.vertices[:, :50],
+                        full.vertices.numpy()[:, ids], atol=1e-5)
+    self.assertAllClose(part.joints, full.joints, atol=1e-5)
 
   def test_bad_config(self):
     with self.assertRaises(ValueError):
