@@ -16,7 +16,8 @@ One sample is a body in a camera frame (OpenCV axes) framed in an S×S crop:
 
 Steps per batch: sample poses (prior or user pose bank) and reject
 implausible ones (`synth/plausibility.py`); sample β; apply a random viewpoint
-(`synth/viewpoint.py`); pose the body with `body.lbs`; fit the translation so
+(`synth/viewpoint.py`); pose the body with `body.lbs` (only the proxy's and
+the keypoint regressor's vertices, `reduced_body`); fit the translation so
 the body fills the crop (`synth/framing.py`); project; rasterize the silhouette
 and the z-buffer at the keypoint pixels (`synth/raster.py`).
 
