@@ -146,7 +146,7 @@ def main(argv):
     results.append(row)
     logging.info("%s: %s", name, row)
   print(f"Table 1 on synthetic data: {f.num_steps} steps × batch "
-        f"{f.batch_size} per row, {f.num_examples} training examples, "
+        f"{f.batch_size} per row, {len(arrays['theta'])} training examples, "
         f"{f.num_eval} held-out examples with detector-like keypoint noise, "
         f"β from {'the shipped ShapePrior' if shape_model else 'ground truth'},"
         f" body model {assets.name}")
