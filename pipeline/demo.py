@@ -252,6 +252,9 @@ def _synth_and_priors(model: assets_lib.BodyAssets, config: DemoConfig,
   overlays = [cv2.resize(np.ascontiguousarray(overlay[i]), (cell, cell),
                          interpolation=cv2.INTER_NEAREST)
               for i in range(config.num_samples)]
+  overlays[0] = _label(overlays[0], "red: predicted")
+  cv2.putText(overlays[0], "green: truth, yellow: both", (6, 36),
+              cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
   sheet = np.concatenate([np.concatenate(inputs, axis=1),
                           np.concatenate(overlays, axis=1)], axis=0)
   path = os.path.join(config.output_dir, "priors_overlay.png")
