@@ -23,10 +23,9 @@ which faces are drawn, and puts every drawn face in one winding:
 Pair enumeration lists, for every drawn face, the pixel centres inside its
 screen bounding box grown by `radius`, clipped to the image:
 P = Σ_faces (box width × box height). Memory is O(P), never O(B · F · H · W).
-`enumerate_pairs` lists the pairs one by one (one cumulative sum and one
-scatter over P). `enumerate_spans` lists them in spans of up to `span`
-consecutive pixels of one box row, so the expansion costs O(P / span) and the
-per-pixel work is a dense `[U, span]` array that XLA fuses well; a box row
+`count_box_pixels` counts them; `enumerate_spans` lists them in spans of up
+to `span` consecutive pixels of one box row, so the expansion costs
+O(P / span) and the per-pixel work is a dense `[U, span]` array that XLA fuses well; a box row
 wider than `span` takes several spans, so no face is too large.
 """
 
@@ -53,24 +52,6 @@ class ScreenFaces(NamedTuple):
   depth: tf.Tensor
   flipped: tf.Tensor
   valid: tf.Tensor
-
-
-class Pairs(NamedTuple):
-  """(pixel, face) pairs.
-
-  Attributes:
-    face: `[P]` int32 index of the face in the flattened `[B * F]` faces.
-    pixel: `[P]` int32 index of the pixel in the flattened `[B * H * W]` image.
-    local_x, local_y: `[P]` the pixel's offset from its face's box corner
-      `(box_x, box_y)`, as floats (the pixel is at box corner + offset).
-    box_x, box_y: `[B * F]` float box corner of each face (pixels).
-  """
-  face: tf.Tensor
-  pixel: tf.Tensor
-  local_x: tf.Tensor
-  local_y: tf.Tensor
-  box_x: tf.Tensor
-  box_y: tf.Tensor
 
 
 def check_mesh(verts_screen, faces) -> Tuple[tf.Tensor, tf.Tensor]:
@@ -170,56 +151,50 @@ def setup_corners(verts_screen: tf.Tensor, faces: tf.Tensor,
   return FaceCorners(xy=corners, orientation=orientation, valid=valid)
 
 
-def enumerate_pairs(screen: ScreenFaces, image_size: Tuple[int, int],
-                    radius: float) -> Pairs:
-  """Lists pixel centres within each drawn face's box grown by `radius`.
+def pixel_boxes(xy, valid, image_size: Tuple[int, int], radius: float):
+  """Each face's screen box grown by `radius`, clipped to the image.
 
   Args:
-    screen: from `setup_faces`.
+    xy: `[B, F, 3, 2]` canonical corners (from `setup_faces` or
+      `setup_corners`).
+    valid: `[B, F]` bool, whether the face is drawn.
     image_size: (H, W).
-    radius: how far (pixels) beyond the face's bounding box to enumerate.
+    radius: how far (pixels) beyond the face's bounding box to reach.
 
   Returns:
-    `Pairs`, grouped by face in `[B * F]` order, row-major inside a box.
+    (lo `[B·F, 2]` int32 first pixel (x, y), extent `[B·F, 2]` int32 box
+    width and height (0 if the box misses the image), valid `[B·F]`, base
+    `[B·F]` int32 index of the box corner in the flattened `[B·H·W]` image).
   """
   height, width = image_size
-  dtype = screen.xy.dtype
-  xy = tf.reshape(screen.xy, [-1, 3, 2])  # [BF, 3, 2]
+  num_faces = tf.shape(xy)[1]
+  xy = tf.reshape(xy, [-1, 3, 2])  # [BF, 3, 2]
   lo = tf.reduce_min(xy, axis=1) - radius
   hi = tf.reduce_max(xy, axis=1) + radius
-  size = tf.constant([width, height], dtype)
+  size = tf.constant([width, height], xy.dtype)
   # Clip in floating point first so huge coordinates cannot overflow int32.
   lo = tf.cast(tf.math.ceil(tf.clip_by_value(lo, -1.0, size)), tf.int32)
   hi = tf.cast(tf.math.floor(tf.clip_by_value(hi, -1.0, size)), tf.int32)
   lo = tf.maximum(lo, 0)
   hi = tf.minimum(hi, tf.constant([width - 1, height - 1]))
   extent = tf.maximum(hi - lo + 1, 0)  # [BF, 2]
-  valid = tf.reshape(screen.valid, [-1])
-  counts = tf.where(valid, extent[:, 0] * extent[:, 1], 0)  # [BF]
-
-  num_faces = tf.shape(screen.valid)[1]
   batch = tf.range(tf.shape(xy)[0]) // num_faces
-  base = batch * (height * width) + lo[:, 1] * width + lo[:, 0]  # [BF]
+  base = batch * (height * width) + lo[:, 1] * width + lo[:, 0]
+  return lo, extent, tf.reshape(valid, [-1]), base
 
-  ends = tf.cumsum(counts)
-  starts = ends - counts
-  num_pairs = tf.reduce_sum(counts)
-  nonempty = tf.cast(tf.where(counts > 0)[:, 0], tf.int32)
-  nonempty_starts = tf.gather(starts, nonempty)
-  # Mark the first pair of each non-empty face; a running sum then tells each
-  # pair which non-empty face it belongs to.
-  marks = tf.scatter_nd(nonempty_starts[:, None], tf.ones_like(nonempty),
-                        num_pairs[None])
-  rank = tf.cumsum(marks) - 1
-  face = tf.gather(nonempty, rank)
-  local = tf.range(num_pairs) - tf.gather(nonempty_starts, rank)
-  box_width = tf.gather(extent[:, 0], face)
-  local_y = local // box_width
-  local_x = local - local_y * box_width
-  pixel = tf.gather(base, face) + local_y * width + local_x
-  return Pairs(face=face, pixel=pixel,
-               local_x=tf.cast(local_x, dtype), local_y=tf.cast(local_y, dtype),
-               box_x=tf.cast(lo[:, 0], dtype), box_y=tf.cast(lo[:, 1], dtype))
+
+def count_box_pixels(screen, image_size: Tuple[int, int],
+                     radius: float) -> tf.Tensor:
+  """P = Σ over drawn faces of (box width × box height), int32 scalar.
+
+  Args:
+    screen: a `ScreenFaces` or `FaceCorners` (its `xy` and `valid`).
+    image_size: (H, W).
+    radius: how far (pixels) beyond the face's bounding box to reach.
+  """
+  _, extent, valid, _ = pixel_boxes(screen.xy, screen.valid,
+                                    tuple(image_size), radius)
+  return tf.reduce_sum(tf.where(valid, extent[:, 0] * extent[:, 1], 0))
 
 
 class Spans(NamedTuple):
@@ -262,24 +237,10 @@ def _padded_size(n: tf.Tensor) -> tf.Tensor:
 def span_layout(xy, valid, image_size, radius: float, span: int):
   """Per face: box (x, y, width, corner pixel) `[B·F, 4]`, spans per row,
   span count and first span. Static shapes only, so it can be compiled."""
-  height, width = image_size
-  dtype = xy.dtype
-  num_faces = tf.shape(xy)[1]
-  xy = tf.reshape(xy, [-1, 3, 2])  # [BF, 3, 2]
-  lo = tf.reduce_min(xy, axis=1) - radius
-  hi = tf.reduce_max(xy, axis=1) + radius
-  size = tf.constant([width, height], dtype)
-  # Clip in floating point first so huge coordinates cannot overflow int32.
-  lo = tf.cast(tf.math.ceil(tf.clip_by_value(lo, -1.0, size)), tf.int32)
-  hi = tf.cast(tf.math.floor(tf.clip_by_value(hi, -1.0, size)), tf.int32)
-  lo = tf.maximum(lo, 0)
-  hi = tf.minimum(hi, tf.constant([width - 1, height - 1]))
-  extent = tf.maximum(hi - lo + 1, 0)  # [BF, 2]
-  valid = tf.reshape(valid, [-1]) & (extent[:, 0] > 0)
+  lo, extent, valid, base = pixel_boxes(xy, valid, image_size, radius)
+  valid &= extent[:, 0] > 0
   chunks = tf.maximum((extent[:, 0] + span - 1) // span, 1)
   counts = tf.where(valid, extent[:, 1] * chunks, 0)  # [BF]
-  batch = tf.range(tf.shape(xy)[0]) // num_faces
-  base = batch * (height * width) + lo[:, 1] * width + lo[:, 0]
   box = tf.stack([lo[:, 0], lo[:, 1], extent[:, 0], base], axis=-1)
   return box, chunks, counts, tf.cumsum(counts, exclusive=True)
 

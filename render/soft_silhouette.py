@@ -370,8 +370,8 @@ def count_pairs(verts_screen, faces,
   screen = screen_faces.setup_corners(verts_screen, faces,
                                       settings.cull_backfaces,
                                       settings.z_near)
-  return tf.size(screen_faces.enumerate_pairs(
-      screen, settings.image_size, settings.radius).face)
+  return screen_faces.count_box_pixels(screen, settings.image_size,
+                                      settings.radius)
 
 
 def count_spans(verts_screen, faces,
