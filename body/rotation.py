@@ -64,6 +64,8 @@ def axis_angle_to_matrix_np(rotvec: np.ndarray) -> np.ndarray:
   Used by data generation and tools that never touch TensorFlow.
   """
   rotvec = np.asarray(rotvec, dtype=np.float64)
+  if rotvec.shape[-1:] != (3,):
+    raise ValueError(f"rotvec must have shape [..., 3], got {rotvec.shape}.")
   angle = np.linalg.norm(rotvec, axis=-1, keepdims=True)
   axis = rotvec / np.maximum(angle, 1e-12)
   x, y, z = axis[..., 0], axis[..., 1], axis[..., 2]

@@ -10,12 +10,8 @@ import numpy as np
 from body import rotation as body_rotation
 
 
-def axis_angle_to_matrix(rotvec: np.ndarray) -> np.ndarray:
-  """Rodrigues' formula, `[..., 3]` -> `[..., 3, 3]` (`body.rotation`'s)."""
-  rotvec = np.asarray(rotvec, dtype=np.float64)
-  if rotvec.shape[-1:] != (3,):
-    raise ValueError(f"rotvec must have shape [..., 3], got {rotvec.shape}.")
-  return body_rotation.axis_angle_to_matrix_np(rotvec)
+# Rodrigues' formula, `[..., 3]` -> `[..., 3, 3]`: the body model's own.
+axis_angle_to_matrix = body_rotation.axis_angle_to_matrix_np
 
 
 def matrix_to_axis_angle(matrix: np.ndarray) -> np.ndarray:
