@@ -39,10 +39,8 @@ class ModelFileError(ValueError):
 
 class _Placeholder:
   """Inert stand-in for an allow-listed class; keeps the pickled state only."""
-  kind = "object"
 
-  def __init__(self, *args):
-    self.args = args
+  def __init__(self, *unused_args):
     self.state = None
 
   def __setstate__(self, state):
@@ -50,11 +48,11 @@ class _Placeholder:
 
 
 class _ChumpyPlaceholder(_Placeholder):
-  kind = "chumpy"
+  """A chumpy `Ch`: its value is the `x` of its state."""
 
 
 class _SparsePlaceholder(_Placeholder):
-  kind = "sparse"
+  """A scipy.sparse matrix of `format`, rebuilt from its state."""
   format = "csc"
 
 

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
@@ -76,9 +76,9 @@ class DemoConfig:
 
 
 def _place_in_front(vertices: np.ndarray, yaw: float, focal: float,
-                    size: int) -> Tuple[np.ndarray, float]:
+                    size: int) -> np.ndarray:
   """Rotates bodies [B, V, 3] by yaw, into the camera frame, at a distance
-  where the tallest fits 85% of the image. Returns (points, depth)."""
+  where the tallest fits 85% of the image."""
   c, s = np.cos(yaw), np.sin(yaw)
   yaw_m = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
   rot = _BODY_TO_CAMERA @ yaw_m
@@ -88,7 +88,7 @@ def _place_in_front(vertices: np.ndarray, yaw: float, focal: float,
   pts = pts - center
   height = (pts[..., 1].max() - pts[..., 1].min())
   depth = focal * height / (0.85 * size)
-  return pts + np.array([0.0, 0.0, depth]), depth
+  return pts + np.array([0.0, 0.0, depth])
 
 
 def _shade(frags, verts_cam: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -155,7 +155,7 @@ def _render_poses(model: assets_lib.BodyAssets, config: DemoConfig,
   kp_model = keypoints.regressor(model, kset)
   rows = []
   for yaw, view in ((0.0, "front"), (np.pi / 2, "side")):
-    pts, _ = _place_in_front(out.vertices.numpy(), yaw, config.focal, size)
+    pts = _place_in_front(out.vertices.numpy(), yaw, config.focal, size)
     pts = tf.constant(pts, tf.float32)
     start = time.perf_counter()
     frags = rasterizer.rasterize(cam.transform_points_screen(pts), faces,
@@ -177,8 +177,7 @@ def _render_poses(model: assets_lib.BodyAssets, config: DemoConfig,
   report["files"].append(path)
 
   # Soft silhouette at 64² (what refinement compares) and its gradient.
-  pts, _ = _place_in_front(out.vertices.numpy(), 0.0, config.focal * 0.25,
-                           64)
+  pts = _place_in_front(out.vertices.numpy(), 0.0, config.focal * 0.25, 64)
   pts = tf.constant(pts, tf.float32)
   cam64 = camera_lib.PerspectiveCamera(focal=[config.focal * 0.25] * 2,
                                        principal_point=[31.5, 31.5])
@@ -314,7 +313,3 @@ def describe(report: Dict) -> List[str]:
   lines += [f"wrote {p}" for p in report["files"]]
   return lines
 
-
-def default_config(output_dir: str, body_model: Optional[str] = None
-                  ) -> DemoConfig:
-  return DemoConfig(output_dir=output_dir, body_model=body_model or "")

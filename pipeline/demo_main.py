@@ -21,7 +21,8 @@ _BODY_MODEL = flags.DEFINE_string(
 
 def main(argv):
   del argv
-  report = demo.run(demo.default_config(_OUTPUT_DIR.value, _BODY_MODEL.value))
+  report = demo.run(demo.DemoConfig(output_dir=_OUTPUT_DIR.value,
+                                    body_model=_BODY_MODEL.value))
   for line in demo.describe(report):
     print(line)
 
