@@ -18,14 +18,17 @@ keeps what the priors need as NumPy arrays (`ARRAY_KEYS`):
                                  t = the body's translation (x, y)
   silhouette  [N, R, R] uint8    0/1
 
-`save_arrays` / `load_arrays` keep them in one `.npz` (write, then rename), so
-a long run generates once. `make_dataset` turns them into a `tf.data`
+`arrays_from_records` reads the same arrays from a dataset written by
+`python -m synth.generate` (or its Beam pipeline): the directory holding
+`manifest.json` and the TFRecord shards. `save_arrays` / `load_arrays` keep
+them in one `.npz` (write, then rename), so a long run generates once. `make_dataset` turns them into a `tf.data`
 pipeline of `Batch` dicts, corrupting the keypoints with `keypoint_noise`.
 """
 
 import dataclasses
 import logging
 import os
+import types
 from typing import Dict, Optional
 
 import numpy as np
@@ -34,6 +37,7 @@ import tensorflow as tf
 from body import assets as assets_lib
 from body import rotation
 from priors import keypoint_noise
+from synth import record
 from synth import sample as sample_lib
 
 ARRAY_KEYS = ("keypoints", "visibility", "theta", "betas", "camera",
@@ -45,8 +49,9 @@ class DataConfig:
   """Where training examples come from.
 
   Attributes:
-    source: "generate" (draw `num_examples` with synth at start-up) or the
-      path of an `.npz` written by `save_arrays` (or by a previous run's
+    source: "generate" (draw `num_examples` with synth at start-up), a
+      synth dataset directory (`python -m synth.generate --output=...`), or
+      the path of an `.npz` written by `save_arrays` (or by a previous run's
       cache).
     num_examples: N when generating.
     seed: seed of the generator (use another one for held-out sets).
@@ -85,7 +90,9 @@ def weak_perspective_from_samples(batch: sample_lib.SampleBatch,
 
 def arrays_from_samples(batch: sample_lib.SampleBatch,
                         crop_size: int) -> Dict[str, np.ndarray]:
-  """The arrays of `ARRAY_KEYS` for a SampleBatch."""
+  """The arrays of `ARRAY_KEYS` for a SampleBatch (or any object with its
+  keypoints2d, visibility, theta, betas, joints3d, focal, transl and
+  silhouette fields as NumPy arrays)."""
   half = 0.5 * crop_size
   return {
       "keypoints": ((batch.keypoints2d - (half - 0.5)) / half).astype(
@@ -117,6 +124,27 @@ def generate_arrays(assets: assets_lib.BodyAssets, num_examples: int,
   return {k: np.concatenate([p[k] for p in parts]) for k in ARRAY_KEYS}
 
 
+def arrays_from_records(directory: str, keypoint_set: str = "",
+                        batch_size: int = 1024) -> Dict[str, np.ndarray]:
+  """The arrays of every sample of a synth dataset directory, in shard order.
+
+  Raises:
+    FileNotFoundError: if `directory` has no manifest or no shards.
+    ValueError: if `keypoint_set` is given and the dataset has another one.
+  """
+  schema = record.read_manifest(directory)["schema"]
+  if keypoint_set and schema["keypoint_set"] != keypoint_set:
+    raise ValueError(f"{directory} holds {schema['keypoint_set']} keypoints, "
+                     f"not {keypoint_set}.")
+  parts = []
+  for x in record.read_dataset(directory, batch_size=batch_size):
+    fields = types.SimpleNamespace(**{k: v.numpy() for k, v in x.items()})
+    parts.append(arrays_from_samples(fields, schema["image_size"]))
+  logging.info("read %d examples from %s", sum(len(p["theta"]) for p in parts),
+               directory)
+  return {k: np.concatenate([p[k] for p in parts]) for k in ARRAY_KEYS}
+
+
 def save_arrays(path: str, arrays: Dict[str, np.ndarray]) -> None:
   """Writes `arrays` to `path` (.npz) atomically."""
   directory = os.path.dirname(os.path.abspath(path))
@@ -139,6 +167,8 @@ def load_arrays(path: str) -> Dict[str, np.ndarray]:
 def load_or_generate(config: DataConfig,
                      assets: assets_lib.BodyAssets) -> Dict[str, np.ndarray]:
   """The arrays `config` asks for."""
+  if os.path.isdir(config.source):
+    return arrays_from_records(config.source, config.keypoint_set)
   if config.source != "generate":
     return load_arrays(config.source)
   if config.cache and os.path.isfile(config.cache):

@@ -7,7 +7,8 @@ Flags → a frozen `priors.config.TrainConfig` → `priors.training.train`. The
 config is written to `<model_dir>/config.json`; rerunning the same command
 resumes from the latest checkpoint. `--data` is "generate" (draw
 `--num_examples` synth samples at start-up, optionally cached with
-`--data_cache`) or the path of an `.npz` of `priors.data` arrays.
+`--data_cache`), the output directory of `python -m synth.generate` (its
+TFRecords), or the path of an `.npz` of `priors.data` arrays.
 """
 
 import logging as std_logging
@@ -26,7 +27,9 @@ from priors import training
 flags.DEFINE_enum("prior", None, list(config_lib.PRIORS),
                           "Which prior to train.")
 flags.DEFINE_string("model_dir", None, "Checkpoints, config and logs.")
-flags.DEFINE_string("data", "generate", "'generate' or an .npz of arrays.")
+flags.DEFINE_string("data", "generate",
+                    "'generate', a synth.generate output directory, or an "
+                    ".npz of arrays.")
 flags.DEFINE_integer("num_examples", 20000, "Examples to generate.")
 flags.DEFINE_integer("data_seed", 0, "Seed of the generated examples.")
 flags.DEFINE_string("data_cache", "", "Save/reuse generated examples here.")
@@ -43,6 +46,10 @@ flags.DEFINE_enum("parameter_loss", "rotmat", list(config_lib.PARAMETER_LOSSES),
 flags.DEFINE_float("vertex_weight", 100.0, "Per-vertex loss weight.")
 flags.DEFINE_float("vertex_start", 0.5,
                    "Fraction of steps before the vertex loss is added.")
+flags.DEFINE_integer("vertex_stride", 1,
+                     "Vertex loss on every N-th vertex (1 = all; see "
+                     "priors.config.LossConfig).")
+flags.DEFINE_float("joint_weight", 100.0, "3D joint loss weight.")
 flags.DEFINE_float("render_weight", 10.0, "Soft-silhouette loss weight.")
 flags.DEFINE_float("render_start", 1.0,
                    "Fraction of steps before the render loss (1 = never).")
@@ -56,6 +63,7 @@ flags.DEFINE_integer("image_every", 2000, "Overlay image interval (0 = off).")
 flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
                   "tf.distribute strategy.")
 flags.DEFINE_integer("seed", 0, "Seed of initialisation, shuffling, noise.")
+flags.DEFINE_bool("jit_compile", False, "Compile the training step with XLA.")
 
 
 def config_from_flags() -> config_lib.TrainConfig:
@@ -76,12 +84,14 @@ def config_from_flags() -> config_lib.TrainConfig:
           hidden_units=f.hidden_units, dropout=f.dropout),
       loss=config_lib.LossConfig(
           parameter=f.parameter_loss, vertex_weight=f.vertex_weight,
-          vertex_start=f.vertex_start, render_weight=f.render_weight,
+          vertex_start=f.vertex_start, vertex_stride=f.vertex_stride,
+          joint_weight=f.joint_weight, render_weight=f.render_weight,
           render_start=f.render_start),
       batch_size=f.batch_size, num_steps=f.num_steps,
       learning_rate=f.learning_rate, init_weights=f.init_weights,
       checkpoint_every=f.checkpoint_every, log_every=f.log_every,
-      image_every=f.image_every, strategy=f.strategy, seed=f.seed)
+      image_every=f.image_every, strategy=f.strategy, seed=f.seed,
+      jit_compile=f.jit_compile)
 
 
 def main(argv):

@@ -13,6 +13,7 @@ and the final weights to `model_dir/<prior>_prior.weights.h5`.
 
 import dataclasses
 import logging
+import math
 import os
 import time
 from typing import Dict, Optional
@@ -36,6 +37,7 @@ from render import camera as camera_lib
 from render import losses as render_losses
 from render import soft_silhouette
 from synth import raster
+from synth import sample as sample_lib
 
 TERMS = ("parameter", "camera", "vertex", "joint", "reprojection", "render")
 
@@ -100,20 +102,42 @@ def loss_weights(config: config_lib.TrainConfig, step: int
 
 
 class LossComputer:
-  """Computes the loss terms of a batch for one prior and body model."""
+  """Computes the loss terms of a batch for one prior and body model.
+
+  With `config.loss.vertex_stride` > 1 and no render loss, the body is posed
+  through `synth.sample.reduced_body`: every stride-th vertex (the vertex
+  loss's subset) and the keypoint regressor's vertices, with exact joints.
+  """
 
   def __init__(self, config: config_lib.TrainConfig,
                assets: assets_lib.BodyAssets):
     self.config = config
     self.assets = assets
     kset = keypoints_lib.get(config.data.keypoint_set)
-    self.regressor = tf.constant(
-        keypoints_lib.regressor(assets, kset).astype(np.float32))
+    regressor = keypoints_lib.regressor(assets, kset)
+    stride = config.loss.vertex_stride
+    self.loss_body = assets
+    self.vertex_rows = None        # None: the vertex loss uses every row
+    if stride > 1 and config.loss.render_start >= 1.0:
+      subset = np.arange(0, assets.num_vertices, stride)
+      kept = np.union1d(subset, np.flatnonzero(np.any(regressor != 0, 0)))
+      self.loss_body, _ = sample_lib.reduced_body(assets, kept)
+      self.vertex_rows = tf.constant(np.searchsorted(kept, subset),
+                                     tf.int32)
+      regressor = np.concatenate([regressor[:, kept],
+                                  np.zeros((len(regressor),
+                                            assets.num_joints))], axis=1)
+    self.regressor = tf.constant(regressor.astype(np.float32))
     self.faces = tf.constant(assets.faces)
     size = config.shape_model.silhouette_size
     self.silhouette_settings = soft_silhouette.SoftSilhouetteSettings(
         image_size=(size, size), sigma=config.loss.render_sigma,
         z_near=None)
+
+  def _loss_vertices(self, vertices):
+    if self.vertex_rows is None:
+      return vertices
+    return tf.gather(vertices, self.vertex_rows, axis=1)
 
   def __call__(self, model, batch, weights, training=True):
     """Returns (total loss, {term: value}, predictions) for `batch`.
@@ -143,9 +167,11 @@ class LossComputer:
       terms["parameter"] = losses.betas_loss(pred, gt_betas)
       pred_rotmats, pred_betas = batch["rotmats"], pred
     if needs_body:
-      gt_body = lbs.forward(self.assets, gt_betas, batch["rotmats"])
-      body = lbs.forward(self.assets, pred_betas, pred_rotmats)
-      terms["vertex"] = losses.vertex_loss(body.vertices, gt_body.vertices)
+      gt_body = lbs.forward(self.loss_body, gt_betas, batch["rotmats"])
+      body = lbs.forward(self.loss_body, pred_betas, pred_rotmats)
+      terms["vertex"] = losses.vertex_loss(
+          self._loss_vertices(body.vertices),
+          self._loss_vertices(gt_body.vertices))
       if self.config.prior == "pose":
         terms["joint"] = losses.joint_loss(body.joints, gt_body.joints)
         kp3d = tf.einsum("kv,bvc->bkc", self.regressor, body.vertices)
@@ -244,6 +270,7 @@ def train(config: config_lib.TrainConfig,
   computer = LossComputer(config, assets)
   replicas = strategy.num_replicas_in_sync
 
+  @tf.function(jit_compile=config.jit_compile or None)
   def replica_step(batch, weights):
     with tf.GradientTape() as tape:
       total, terms, _ = computer(model, batch, weights, training=True)
@@ -254,8 +281,14 @@ def train(config: config_lib.TrainConfig,
     return total, terms
 
   @tf.function
-  def distributed_step(batch, weights):
-    total, terms = strategy.run(replica_step, args=(batch, weights))
+  def run_steps(weights, num):
+    """`num` optimiser steps in one call (the Python loop costs more than a
+    small model's step); returns the last step's losses."""
+    total, terms = tf.constant(0.0), {t: tf.constant(0.0) for t in TERMS}
+    for _ in tf.range(num):
+      total, terms = strategy.run(replica_step, args=(next(iterator),
+                                                      weights))
+      step.assign_add(1)
     reduce = lambda v: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, None)
     return reduce(total), {k: reduce(v) for k, v in terms.items()}
 
@@ -265,16 +298,16 @@ def train(config: config_lib.TrainConfig,
   t0 = time.time()
   tick, tick_step = t0, start_step
   current = start_step
-  while current < config.num_steps:
-    if stop_after is not None and current - start_step >= stop_after:
-      break
+  end = config.num_steps if stop_after is None else min(
+      config.num_steps, start_step + stop_after)
+  while current < end:
     weights = {k: tf.constant(v, tf.float32)
                for k, v in loss_weights(config, current).items() if v > 0}
-    batch = next(iterator)
-    # Only the set of active terms changes the graph (one trace per phase).
-    total, terms = distributed_step(batch, weights)
-    step.assign_add(1)
-    current += 1
+    # Only the set of active terms changes the graph (one trace per phase);
+    # a call ends at the next log, checkpoint, image or phase change.
+    num = _steps_to_next_event(config, current, end)
+    total, terms = run_steps(weights, tf.constant(num, tf.int32))
+    current += num
     if current % config.log_every == 0 or current == config.num_steps:
       last = {k: float(v) for k, v in terms.items()}
       last["total"] = float(total)
@@ -291,14 +324,14 @@ def train(config: config_lib.TrainConfig,
         summaries.scalar("learning_rate", float(schedule(current)), current)
         summaries.scalar("steps_per_second", rate, current)
     if config.image_every and current % config.image_every == 0:
-      _write_images(writer, current, config, computer, model, batch,
-                    strategy)
+      _write_images(writer, current, config, computer, model,
+                    next(iterator), strategy)
     if current % config.checkpoint_every == 0:
       manager.save(checkpoint_number=current)
   seconds = time.time() - t0
   weights_path = os.path.join(config.model_dir,
                               f"{config.prior}_prior.weights.h5")
-  if stop_after is None or current >= config.num_steps:
+  if current >= config.num_steps:
     if manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(
         f"-{current}"):
       manager.save(checkpoint_number=current)
@@ -309,6 +342,23 @@ def train(config: config_lib.TrainConfig,
   return TrainResult(final_step=current, start_step=start_step,
                      last_losses=last, weights_path=weights_path,
                      seconds=seconds)
+
+
+def _steps_to_next_event(config: config_lib.TrainConfig, current: int,
+                         end: int) -> int:
+  """Steps from `current` to the next step that needs the Python loop: a
+  multiple of log_every / checkpoint_every / image_every, a change of loss
+  weights, or `end`."""
+  events = [end]
+  for every in (config.log_every, config.checkpoint_every,
+                config.image_every):
+    if every:
+      events.append((current // every + 1) * every)
+  for start in (config.loss.vertex_start, config.loss.render_start):
+    boundary = math.ceil(start * config.num_steps)
+    if boundary > current:
+      events.append(boundary)
+  return min(events) - current
 
 
 def _write_images(writer, current, config, computer, model, batch, strategy):

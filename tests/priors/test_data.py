@@ -11,6 +11,7 @@ from body import toy
 from priors import data
 from priors import keypoint_noise
 from priors import pose_prior
+from synth import generation
 from tests import testing
 
 
@@ -70,6 +71,29 @@ class DataTest(testing.TestCase):
     inside = batch["confidence"].numpy() > 0
     self.assertGreater(np.abs(batch["inputs"].numpy() -
                               batch["keypoints"].numpy())[inside].mean(), 0.0)
+
+  def test_arrays_from_records_match_the_samples(self):
+    # A synth.generate dataset read back gives the arrays of the same
+    # samples drawn in memory (keypoints, camera and silhouettes included).
+    assets = toy.make_assets()
+    config = generation.GenerationConfig(num_samples=12, num_shards=2,
+                                         batch_size=4, body_model="toy")
+    directory = self.create_tempdir().full_path
+    generation.generate(config, directory, assets=assets)
+    back = data.arrays_from_records(directory, "COCO_17", batch_size=5)
+    generator = generation.make_generator(config, assets)
+    expected = [data.arrays_from_samples(b, config.sample.camera.image_size)
+                for i in range(2)
+                for b in generation.generate_shard_batches(generator, config,
+                                                           i)]
+    for k in data.ARRAY_KEYS:
+      want = np.concatenate([e[k] for e in expected])
+      self.assertEqual(back[k].dtype, want.dtype, k)
+      self.assertAllClose(back[k], want, atol=1e-6, msg=k)
+    loaded = data.load_or_generate(data.DataConfig(source=directory), assets)
+    self.assertAllEqual(loaded["silhouette"], back["silhouette"])
+    with self.assertRaisesRegex(ValueError, "COCO_17 keypoints, not LSP_14"):
+      data.arrays_from_records(directory, "LSP_14")
 
   def test_config_validation(self):
     with self.assertRaises(ValueError):

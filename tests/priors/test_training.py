@@ -3,10 +3,12 @@
 import os
 
 
+from body import lbs
 from body import toy
 from priors import config as config_lib
 from priors import data
 from priors import keypoint_noise
+from priors import losses
 from priors import pose_prior
 from priors import shape_prior
 from priors import training
@@ -42,6 +44,52 @@ class ScheduleTest(testing.TestCase):
         loss=config_lib.LossConfig(render_start=0.9))
     self.assertEqual(training.loss_weights(cfg, 89)["render"], 0.0)
     self.assertGreater(training.loss_weights(cfg, 90)["render"], 0.0)
+
+
+  def test_steps_to_next_event(self):
+    cfg = config_lib.TrainConfig(prior="pose", model_dir="/x", num_steps=100,
+                                 log_every=30, checkpoint_every=40,
+                                 image_every=0)
+    # Events: logs at 30, 60, 90; checkpoints at 40, 80; the vertex phase
+    # at 50; the end at 100.
+    steps, current = [], 0
+    while current < 100:
+      current += training._steps_to_next_event(cfg, current, 100)
+      steps.append(current)
+    self.assertEqual(steps, [30, 40, 50, 60, 80, 90, 100])
+
+
+class LossComputerTest(testing.TestCase):
+
+  def test_vertex_stride_matches_the_full_body_on_the_subset(self):
+    assets = toy.make_assets()
+    arrays = _arrays(8, seed=3)
+    batch = data.to_batch({k: v for k, v in arrays.items()},
+                          keypoint_noise.CLEAN, 1.0, [0, 0])
+    weights = {"parameter": 1.0, "camera": 1.0, "vertex": 1.0, "joint": 1.0,
+               "reprojection": 1.0}
+    model = pose_prior.PosePrior(pose_prior.PosePriorConfig(hidden_units=32))
+    terms = {}
+    for stride in (1, 3):
+      cfg = config_lib.TrainConfig(
+          prior="pose", model_dir="/x",
+          loss=config_lib.LossConfig(vertex_stride=stride))
+      computer = training.LossComputer(cfg, assets)
+      _, terms[stride], pred = computer(model, batch, weights,
+                                        training=False)
+    self.assertLess(len(computer.vertex_rows), assets.num_vertices // 2)
+    for t in ("parameter", "camera", "joint", "reprojection"):
+      self.assertAllClose(terms[3][t], terms[1][t], rtol=1e-4, msg=t)
+    # The strided vertex loss is the full mean over every third vertex.
+    full = training.LossComputer(config_lib.TrainConfig(
+        prior="pose", model_dir="/x"), assets)
+    gt = lbs.forward(assets, batch["betas"], batch["rotmats"]).vertices
+    posed = lbs.forward(assets, batch["betas"], pred.rotmats).vertices
+    subset = slice(0, None, 3)
+    self.assertAllClose(terms[3]["vertex"],
+                        losses.vertex_loss(posed[:, subset], gt[:, subset]),
+                        rtol=1e-4)
+    self.assertIsNone(full.vertex_rows)
 
 
 class OverfitTest(testing.TestCase):
