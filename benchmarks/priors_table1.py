@@ -37,10 +37,10 @@ from absl import flags
 from priors import config as config_lib
 from priors import data
 from priors import evaluation
-from priors import keypoint_noise
 from priors import pose_prior
 from priors import pretrained
 from priors import training
+from synth import corruption
 
 flags.DEFINE_integer("num_steps", 4000, "Steps per row.")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
@@ -55,6 +55,10 @@ flags.DEFINE_float("render_fraction", 0.1,
 flags.DEFINE_float("finetune_lr", 1e-4, "Learning rate of fine-tuning.")
 flags.DEFINE_float("render_weight", 10.0, "Weight of the render loss.")
 flags.DEFINE_float("render_sigma", 0.5, "Soft-silhouette blur, pixels².")
+flags.DEFINE_integer("vertex_stride", 8,
+                     "Vertex loss on every N-th vertex (rows without the "
+                     "render loss; see priors.config.LossConfig).")
+flags.DEFINE_bool("jit_compile", True, "Compile training steps with XLA.")
 flags.DEFINE_string("body_model", "", "'' = bundled, 'toy', or a file.")
 flags.DEFINE_string("out_dir", "/tmp/priors_table1", "Runs and data.")
 flags.DEFINE_string("rows", "", "Comma-separated subset of row names.")
@@ -90,11 +94,12 @@ def row_configs(spec, f, model_dir):
         loss=config_lib.LossConfig(parameter=spec["parameter"],
                                    vertex_weight=f.vertex_weight,
                                    render_weight=f.render_weight,
-                                   render_sigma=f.render_sigma, **loss),
+                                   render_sigma=f.render_sigma,
+                                   vertex_stride=f.vertex_stride, **loss),
         batch_size=f.batch_size, num_steps=num_steps,
         learning_rate=f.learning_rate,
         checkpoint_every=max(num_steps // 4, 1), log_every=500,
-        image_every=0)
+        image_every=0, jit_compile=f.jit_compile)
 
   if not spec.get("finetune"):
     return [stage(model_dir, f.num_steps, vertex_start=spec["vertex_start"],
@@ -140,7 +145,7 @@ def main(argv):
     model = pose_prior.PosePrior(cfg.pose_model)
     model.load_weights(result.weights_path)
     pred = evaluation.predict(held_out, model, shape_model,
-                              keypoint_noise.NoiseConfig(), seed=1)
+                              corruption.CorruptionConfig(), seed=1)
     row = evaluation.compute_metrics(assets, held_out, pred)
     row.update(inputs=name, seconds=seconds, steps=steps)
     results.append(row)

@@ -30,12 +30,12 @@ from body import lbs
 from pipeline import poses
 from priors import data as priors_data
 from priors import evaluation
-from priors import keypoint_noise
 from priors import pretrained
 from priors import training
 from render import camera as camera_lib
 from render import rasterizer
 from render import soft_silhouette
+from synth import corruption
 from synth import preview
 from synth import sample as sample_lib
 
@@ -226,8 +226,8 @@ def _synth_and_priors(model: assets_lib.BodyAssets, config: DemoConfig,
   arrays = priors_data.arrays_from_samples(batch,
                                            sample_config.camera.image_size)
   rows = {}
-  for name, noise in (("clean keypoints", keypoint_noise.CLEAN),
-                      ("noisy keypoints", keypoint_noise.NoiseConfig())):
+  for name, noise in (("clean keypoints", corruption.CLEAN),
+                      ("noisy keypoints", corruption.CorruptionConfig())):
     start = time.perf_counter()
     pred = evaluation.predict(arrays, pose_model, shape_model, noise,
                               seed=config.seed)

@@ -11,9 +11,9 @@ import os
 from typing import Any, Dict
 
 from priors import data as data_lib
-from priors import keypoint_noise
 from priors import pose_prior
 from priors import shape_prior
+from synth import corruption
 
 PRIORS = ("pose", "shape")
 PARAMETER_LOSSES = ("rotmat", "axis_angle")
@@ -161,7 +161,7 @@ def from_dict(values: Dict[str, Any]) -> TrainConfig:
     if key in values and isinstance(values[key], dict):
       nested = dict(values[key])
       if key == "data" and isinstance(nested.get("noise"), dict):
-        nested["noise"] = keypoint_noise.NoiseConfig(**nested["noise"])
+        nested["noise"] = corruption.CorruptionConfig(**nested["noise"])
       values[key] = cls(**nested)
   return TrainConfig(**values)
 

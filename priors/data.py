@@ -22,7 +22,7 @@ keeps what the priors need as NumPy arrays (`ARRAY_KEYS`):
 `python -m synth.generate` (or its Beam pipeline): the directory holding
 `manifest.json` and the TFRecord shards. `save_arrays` / `load_arrays` keep
 them in one `.npz` (write, then rename), so a long run generates once. `make_dataset` turns them into a `tf.data`
-pipeline of `Batch` dicts, corrupting the keypoints with `keypoint_noise`.
+pipeline of `Batch` dicts, corrupting the keypoints with `synth.corruption`.
 """
 
 import dataclasses
@@ -35,8 +35,9 @@ import numpy as np
 import tensorflow as tf
 
 from body import assets as assets_lib
+from body import keypoints as keypoints_lib
 from body import rotation
-from priors import keypoint_noise
+from synth import corruption
 from synth import record
 from synth import sample as sample_lib
 
@@ -65,13 +66,13 @@ class DataConfig:
   seed: int = 0
   keypoint_set: str = "COCO_17"
   cache: str = ""
-  noise: keypoint_noise.NoiseConfig = keypoint_noise.NoiseConfig()
+  noise: corruption.CorruptionConfig = corruption.CorruptionConfig()
   clean_fraction: float = 0.2
 
   def __post_init__(self):
     if isinstance(self.noise, dict):
       object.__setattr__(self, "noise",
-                         keypoint_noise.NoiseConfig(**self.noise))
+                         corruption.CorruptionConfig(**self.noise))
     if self.num_examples <= 0:
       raise ValueError(f"num_examples must be positive, got "
                        f"{self.num_examples}.")
@@ -181,8 +182,13 @@ def load_or_generate(config: DataConfig,
   return arrays
 
 
-def to_batch(arrays, noise: keypoint_noise.NoiseConfig, clean_fraction: float,
-             seed):
+def clean_confidence(visibility):
+  """`[B, K]` 1 inside the crop (occluded or not), 0 outside."""
+  return tf.cast(tf.convert_to_tensor(visibility) > 0, tf.float32)
+
+
+def to_batch(arrays, noise: corruption.CorruptionConfig,
+             clean_fraction: float, seed, keypoint_set: str = "COCO_17"):
   """Adds the derived tensors to a batch of arrays (a dict of tensors):
 
     inputs    `[B, K, 2]` corrupted keypoints, `confidence` `[B, K]`
@@ -192,10 +198,10 @@ def to_batch(arrays, noise: keypoint_noise.NoiseConfig, clean_fraction: float,
   out = dict(arrays)
   seeds = tf.random.experimental.stateless_split(
       tf.cast(seed, tf.int64), num=2)
-  noisy, confidence = keypoint_noise.corrupt(arrays["keypoints"],
-                                             arrays["visibility"], noise,
-                                             seeds[0])
-  clean_conf = keypoint_noise.clean_confidence(arrays["visibility"])
+  noisy, confidence, _ = corruption.corrupt(
+      arrays["keypoints"], arrays["visibility"], noise,
+      keypoints_lib.get(keypoint_set).flip_pairs, seeds[0])
+  clean_conf = clean_confidence(arrays["visibility"])
   clean_kp = arrays["keypoints"] * clean_conf[..., None]
   batch = tf.shape(confidence)[0]
   use_clean = tf.random.stateless_uniform([batch], seeds[1]) < clean_fraction
@@ -209,8 +215,9 @@ def to_batch(arrays, noise: keypoint_noise.NoiseConfig, clean_fraction: float,
 
 
 def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
-                 noise: keypoint_noise.NoiseConfig, clean_fraction: float,
-                 seed: int, training: bool = True) -> tf.data.Dataset:
+                 noise: corruption.CorruptionConfig, clean_fraction: float,
+                 seed: int, training: bool = True,
+                 keypoint_set: str = "COCO_17") -> tf.data.Dataset:
   """Batches of `to_batch` dicts; shuffled and repeated when training."""
   n = len(arrays["theta"])
   ds = tf.data.Dataset.from_tensor_slices({k: arrays[k] for k in ARRAY_KEYS})
@@ -220,6 +227,6 @@ def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
   ds = ds.batch(batch_size, drop_remainder=training)
   ds = ds.enumerate().map(
       lambda i, a: to_batch(a, noise, clean_fraction, tf.stack(
-          [tf.cast(seed, tf.int64), i])),
+          [tf.cast(seed, tf.int64), i]), keypoint_set),
       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   return ds.prefetch(2)

@@ -24,6 +24,9 @@ flags.DEFINE_string("body_model", "", "'' = bundled, 'toy', or a file.")
 flags.DEFINE_integer("num_examples", 2000, "Held-out examples.")
 flags.DEFINE_integer("seed", 987654, "Seed of the held-out set.")
 flags.DEFINE_string("data", "", "An .npz of arrays instead of generating.")
+flags.DEFINE_bool("flip_test", True,
+                  "Average the PosePrior over the keypoints and their mirror "
+                  "image.")
 
 
 def main(argv):
@@ -38,9 +41,11 @@ def main(argv):
   arrays = (data.load_arrays(f.data) if f.data else data.generate_arrays(
       assets, f.num_examples, f.seed, keypoint_set))
   rows = evaluation.evaluate(assets, arrays, pose_model, shape_model,
-                             evaluation.NOISE_SETTINGS, keypoint_set)
+                             evaluation.NOISE_SETTINGS, keypoint_set,
+                             flip_test=f.flip_test)
   print(f"{len(arrays['theta'])} held-out examples (seed {f.seed}), "
-        f"body model {assets.name}")
+        f"body model {assets.name}, flip test "
+        f"{'on' if f.flip_test else 'off'}")
   print(evaluation.format_table(rows))
   print(json.dumps({r["inputs"]: {k: round(v, 4) for k, v in r.items()
                                   if k != "inputs"} for r in rows}))

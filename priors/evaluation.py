@@ -35,11 +35,11 @@ from body import assets as assets_lib
 from body import keypoints as keypoints_lib
 from body import lbs
 from body import rotation
-from priors import keypoint_noise
 from priors import metrics
 from priors import pose_prior as pose_prior_lib
 from priors import shape_prior as shape_prior_lib
 from priors import training
+from synth import corruption
 
 PCK2D_FRACTION = 0.05
 JOINTS_14 = (1, 2, 4, 5, 7, 8, 16, 17, 18, 19, 20, 21, 12, 15)
@@ -64,17 +64,23 @@ class Predictions:
 def predict(arrays: Dict[str, np.ndarray],
             pose_model: pose_prior_lib.PosePrior,
             shape_model: Optional[shape_prior_lib.ShapePrior],
-            noise: keypoint_noise.NoiseConfig, seed: int = 0,
-            batch_size: int = 500) -> Predictions:
-  """Runs the priors on `arrays` with keypoints corrupted by `noise`."""
+            noise: corruption.CorruptionConfig, seed: int = 0,
+            batch_size: int = 500, keypoint_set: str = "COCO_17",
+            flip_test: bool = False) -> Predictions:
+  """Runs the priors on `arrays` with keypoints corrupted by `noise` (and
+  `pose_prior.flip_averaged` if `flip_test`)."""
+  flip_pairs = keypoints_lib.get(keypoint_set).flip_pairs
   rot, cam, betas = [], [], []
   n = len(arrays["theta"])
   for start in range(0, n, batch_size):
     sl = slice(start, start + batch_size)
-    kp, conf = keypoint_noise.corrupt(arrays["keypoints"][sl],
-                                      arrays["visibility"][sl], noise,
-                                      [seed, start])
-    out = pose_model(kp, conf, training=False)
+    kp, conf, _ = corruption.corrupt(
+        arrays["keypoints"][sl], arrays["visibility"][sl], noise,
+        flip_pairs, [seed, start])
+    if flip_test:
+      out = pose_prior_lib.flip_averaged(pose_model, kp, conf, flip_pairs)
+    else:
+      out = pose_model(kp, conf, training=False)
     rot.append(out.rotmats.numpy())
     cam.append(out.camera.numpy())
     if shape_model is not None:
@@ -164,12 +170,14 @@ def format_table(rows: Sequence[Dict], names: Sequence[str] = METRIC_NAMES,
 
 
 def evaluate(assets, arrays, pose_model, shape_model,
-             noises: Dict[str, keypoint_noise.NoiseConfig],
-             keypoint_set: str = "COCO_17", seed: int = 0) -> List[Dict]:
+             noises: Dict[str, corruption.CorruptionConfig],
+             keypoint_set: str = "COCO_17", seed: int = 0,
+             flip_test: bool = False) -> List[Dict]:
   """One row of metrics per named noise setting."""
   rows = []
   for name, noise in noises.items():
-    pred = predict(arrays, pose_model, shape_model, noise, seed)
+    pred = predict(arrays, pose_model, shape_model, noise, seed,
+                   keypoint_set=keypoint_set, flip_test=flip_test)
     row = compute_metrics(assets, arrays, pred, keypoint_set)
     row["inputs"] = name
     rows.append(row)
@@ -177,6 +185,6 @@ def evaluate(assets, arrays, pose_model, shape_model,
 
 
 NOISE_SETTINGS = {
-    "clean keypoints": keypoint_noise.CLEAN,
-    "detector-like noise": keypoint_noise.NoiseConfig(),
+    "clean keypoints": corruption.CLEAN,
+    "detector-like noise": corruption.CorruptionConfig(),
 }

@@ -6,12 +6,13 @@
 Dimensions: B batch, K keypoints, V vertices, R×R silhouette.
 """
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
 from body import assets as assets_lib
 from body import bundled
+from body import keypoints as keypoints_lib
 from body import lbs
 from priors import pose_prior as pose_prior_lib
 from priors import pretrained
@@ -39,25 +40,36 @@ class PriorsOutput(NamedTuple):
 
 
 class Priors:
-  """A PosePrior, a ShapePrior and the body model they were trained with."""
+  """A PosePrior, a ShapePrior and the body model they were trained with.
+
+  With `keypoint_flip_pairs` (the keypoint set's left/right pairs) the
+  PosePrior runs as `pose_prior.flip_averaged` (the flip test); without, once.
+  """
 
   def __init__(self, pose_model: pose_prior_lib.PosePrior,
                shape_model: shape_prior_lib.ShapePrior,
-               assets: assets_lib.BodyAssets, crop_size: int = 256):
+               assets: assets_lib.BodyAssets, crop_size: int = 256,
+               keypoint_flip_pairs: Optional[
+                   Sequence[Tuple[int, int]]] = None):
     self.pose_model = pose_model
     self.shape_model = shape_model
     self.assets = assets
     self.crop_size = crop_size
+    self.keypoint_flip_pairs = keypoint_flip_pairs
 
   @classmethod
   def from_pretrained(cls, pose_weights: Optional[str] = None,
                       shape_weights: Optional[str] = None,
-                      assets: Optional[assets_lib.BodyAssets] = None
-                      ) -> "Priors":
+                      assets: Optional[assets_lib.BodyAssets] = None,
+                      flip_test: bool = True) -> "Priors":
     """The shipped (or given) weights, with the bundled body model."""
-    return cls(pretrained.load_pose_prior(pose_weights),
+    pose_path = pose_weights or pretrained.POSE_WEIGHTS
+    kset = keypoints_lib.get(
+        pretrained.training_config(pose_path).data.keypoint_set)
+    return cls(pretrained.load_pose_prior(pose_path),
                pretrained.load_shape_prior(shape_weights),
-               assets or bundled.load())
+               assets or bundled.load(),
+               keypoint_flip_pairs=kset.flip_pairs if flip_test else None)
 
   def __call__(self, keypoints_px, confidence, silhouette) -> PriorsOutput:
     """Runs both priors.
@@ -69,7 +81,12 @@ class Priors:
     """
     keypoints = pose_prior_lib.normalize_keypoints(
         tf.cast(keypoints_px, tf.float32), self.crop_size)
-    pose = self.pose_model(keypoints, confidence, training=False)
+    if self.keypoint_flip_pairs is None:
+      pose = self.pose_model(keypoints, confidence, training=False)
+    else:
+      pose = pose_prior_lib.flip_averaged(self.pose_model, keypoints,
+                                          confidence,
+                                          self.keypoint_flip_pairs)
     betas = self.shape_model(silhouette, training=False)
     body = lbs.forward(self.assets, betas, pose.rotmats)
     return PriorsOutput(theta=pose.theta, rotmats=pose.rotmats, betas=betas,

@@ -8,7 +8,8 @@ convention of `render.camera.WeakPerspectiveCamera`) and a confidence per
 keypoint in [0, 1] (0 = missing: its coordinates are ignored).
 
 Architecture (Pavlakos et al. 2018, after Martinez et al. 2017): the
-confidence-weighted coordinates and the confidences, flattened → linear
+coordinates (zero where the confidence is 0) and the confidences, side by
+side and flattened → linear
 (`hidden_units`) → `num_units` residual bilinear units → two linear heads.
 With `normalize_inputs` (default), the coordinates are first centred on
 their confidence-weighted mean c and divided by their weighted RMS spread r
@@ -24,14 +25,19 @@ Heads:
     s · (X_xy + t) ∈ [−1, 1] in the crop.
 
 The global orientation (joint 0) is in the camera frame (OpenCV axes).
+
+`flip_averaged` is the flip test: the prediction for the keypoints and the
+un-mirrored prediction for their mirror image, averaged (rotations by the
+chordal mean, projected back onto SO(3)).
 """
 
 import dataclasses
-from typing import NamedTuple
+from typing import NamedTuple, Sequence, Tuple
 
 import keras
 import tensorflow as tf
 
+from body import keypoints as keypoints_lib
 from body import rotation
 from priors import blocks
 from priors import rotation6d
@@ -163,8 +169,11 @@ class PosePrior(keras.Model):
       extra = [center[:, 0], spread[:, 0]]
     else:
       coords, extra = keypoints, []
+    # Coordinates enter unscaled (a missing keypoint's are zeroed): scaling
+    # them by the confidence would make the network divide by it to undo.
+    present = tf.cast(weight > 0, coords.dtype)
     features = tf.concat([
-        tf.reshape(coords * weight, [-1, 2 * c.num_keypoints]),
+        tf.reshape(coords * present, [-1, 2 * c.num_keypoints]),
         confidence] + extra, axis=-1)
     h = self.input_layer(features)
     for i in range(c.num_units):
@@ -185,3 +194,64 @@ class PosePrior(keras.Model):
       camera = tf.concat([scale, center[:, 0] / scale + camera[:, 1:]], -1)
     return PosePriorOutput(rotmats=rotmats, theta=theta, camera=camera,
                            raw_rotation=raw)
+
+
+def _flip_permutation(n: int, pairs: Sequence[Tuple[int, int]]):
+  perm = list(range(n))
+  for a, b in pairs:
+    perm[a], perm[b] = b, a
+  return perm
+
+
+def mirror_rotations(rotmats,
+                     joint_flip_pairs=keypoints_lib.SMPL_24.flip_pairs):
+  """The joint rotations `[B, J, 3, 3]` of the mirror-image body (mirror
+  x ↦ −x, in the camera frame for the root and in SMPL's rest axes, whose x
+  is the body's left, for the other joints): left and right joints swap and
+  R ↦ M·R·M with M = diag(−1, 1, 1) (axis-angle (a, b, c) ↦ (a, −b, −c), as
+  SPIN's flip_pose)."""
+  rotmats = tf.convert_to_tensor(rotmats)
+  perm = _flip_permutation(rotmats.shape[1], joint_flip_pairs)
+  mirror = tf.constant([-1.0, 1.0, 1.0], rotmats.dtype)
+  swapped = tf.gather(rotmats, perm, axis=1)
+  return swapped * mirror[:, None] * mirror[None, :]
+
+
+def project_to_rotation(matrices):
+  """The nearest rotations (Frobenius) to `[..., 3, 3]` matrices."""
+  _, u, v = tf.linalg.svd(matrices)
+  det = tf.linalg.det(tf.matmul(u, v, transpose_b=True))
+  fix = tf.stack([tf.ones_like(det), tf.ones_like(det), det], axis=-1)
+  return tf.matmul(u * fix[..., None, :], v, transpose_b=True)
+
+
+def flip_averaged(model: "PosePrior", keypoints, confidence,
+                  keypoint_flip_pairs: Sequence[Tuple[int, int]]
+                  ) -> PosePriorOutput:
+  """The flip test: `model` on the keypoints and on their mirror image.
+
+  Args:
+    model: a PosePrior.
+    keypoints: `[B, K, 2]` normalised keypoints (mirroring is x ↦ −x).
+    confidence: `[B, K]`.
+    keypoint_flip_pairs: the keypoint set's (left, right) pairs.
+
+  Returns:
+    PosePriorOutput of the averaged prediction (`raw_rotation` is that of the
+    unflipped input).
+  """
+  keypoints = tf.convert_to_tensor(keypoints, tf.float32)
+  confidence = tf.convert_to_tensor(confidence, tf.float32)
+  perm = _flip_permutation(keypoints.shape[1], keypoint_flip_pairs)
+  mirrored_kp = tf.gather(keypoints, perm, axis=1) * tf.constant([-1.0, 1.0])
+  plain = model(keypoints, confidence, training=False)
+  flipped = model(mirrored_kp, tf.gather(confidence, perm, axis=1),
+                  training=False)
+  rotmats = project_to_rotation(plain.rotmats +
+                                mirror_rotations(flipped.rotmats))
+  camera = 0.5 * (plain.camera + flipped.camera * tf.constant(
+      [1.0, -1.0, 1.0]))
+  theta = tf.reshape(rotation.matrix_to_axis_angle(rotmats),
+                     [-1, 3 * rotmats.shape[1]])
+  return PosePriorOutput(rotmats=rotmats, theta=theta, camera=camera,
+                         raw_rotation=plain.raw_rotation)

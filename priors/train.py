@@ -19,10 +19,10 @@ from absl import logging
 
 from priors import config as config_lib
 from priors import data
-from priors import keypoint_noise
 from priors import pose_prior
 from priors import shape_prior
 from priors import training
+from synth import corruption
 
 flags.DEFINE_enum("prior", None, list(config_lib.PRIORS),
                           "Which prior to train.")
@@ -35,7 +35,8 @@ flags.DEFINE_integer("data_seed", 0, "Seed of the generated examples.")
 flags.DEFINE_string("data_cache", "", "Save/reuse generated examples here.")
 flags.DEFINE_string("keypoint_set", "COCO_17", "Keypoint set.")
 flags.DEFINE_string("body_model", "", "'' = bundled, 'toy', or a file.")
-flags.DEFINE_float("noise_sigma", 0.04, "Keypoint jitter (normalised units).")
+flags.DEFINE_float("noise_sigma", 0.026,
+                   "Keypoint jitter, fraction of the person size.")
 flags.DEFINE_float("clean_fraction", 0.2, "Fraction of uncorrupted inputs.")
 flags.DEFINE_integer("hidden_units", 1024, "Width of the bilinear units.")
 flags.DEFINE_float("dropout", 0.5, "Dropout inside the bilinear units.")
@@ -43,6 +44,8 @@ flags.DEFINE_enum("rotation_head", "6d", list(pose_prior.ROTATION_HEADS),
                   "PosePrior rotation output.")
 flags.DEFINE_enum("parameter_loss", "rotmat", list(config_lib.PARAMETER_LOSSES),
                   "PosePrior parameter loss.")
+flags.DEFINE_float("parameter_weight", 1.0,
+                   "Parameter loss weight (θ as rotations, or β).")
 flags.DEFINE_float("vertex_weight", 100.0, "Per-vertex loss weight.")
 flags.DEFINE_float("vertex_start", 0.5,
                    "Fraction of steps before the vertex loss is added.")
@@ -75,7 +78,7 @@ def config_from_flags() -> config_lib.TrainConfig:
       data=data.DataConfig(
           source=f.data, num_examples=f.num_examples, seed=f.data_seed,
           keypoint_set=f.keypoint_set, cache=f.data_cache,
-          noise=keypoint_noise.NoiseConfig(sigma=f.noise_sigma),
+          noise=corruption.CorruptionConfig(sigma=f.noise_sigma),
           clean_fraction=f.clean_fraction),
       pose_model=pose_prior.PosePriorConfig(
           hidden_units=f.hidden_units, dropout=f.dropout,
@@ -83,7 +86,8 @@ def config_from_flags() -> config_lib.TrainConfig:
       shape_model=shape_prior.ShapePriorConfig(
           hidden_units=f.hidden_units, dropout=f.dropout),
       loss=config_lib.LossConfig(
-          parameter=f.parameter_loss, vertex_weight=f.vertex_weight,
+          parameter=f.parameter_loss, parameter_weight=f.parameter_weight,
+          vertex_weight=f.vertex_weight,
           vertex_start=f.vertex_start, vertex_stride=f.vertex_stride,
           joint_weight=f.joint_weight, render_weight=f.render_weight,
           render_start=f.render_start),

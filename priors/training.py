@@ -265,7 +265,8 @@ def train(config: config_lib.TrainConfig,
 
   dataset = data_lib.make_dataset(
       arrays, config.batch_size, config.data.noise,
-      config.data.clean_fraction, seed=config.seed + start_step)
+      config.data.clean_fraction, seed=config.seed + start_step,
+      keypoint_set=config.data.keypoint_set)
   iterator = iter(strategy.experimental_distribute_dataset(dataset))
   computer = LossComputer(config, assets)
   replicas = strategy.num_replicas_in_sync

@@ -4,8 +4,8 @@ import os
 
 from priors import config as config_lib
 from priors import data
-from priors import keypoint_noise
 from priors import pose_prior
+from synth import corruption
 from tests import testing
 
 
@@ -14,7 +14,7 @@ class ConfigTest(testing.TestCase):
   def test_json_round_trip(self):
     cfg = config_lib.TrainConfig(
         prior="pose", model_dir="/tmp/x",
-        data=data.DataConfig(noise=keypoint_noise.NoiseConfig(sigma=0.1)),
+        data=data.DataConfig(noise=corruption.CorruptionConfig(sigma=0.1)),
         pose_model=pose_prior.PosePriorConfig(rotation_head="axis_angle"),
         loss=config_lib.LossConfig(parameter="axis_angle"))
     path = os.path.join(self.create_tempdir().full_path, "config.json")

@@ -9,8 +9,8 @@ from body import keypoints
 from body import lbs
 from body import toy
 from priors import data
-from priors import keypoint_noise
 from priors import pose_prior
+from synth import corruption
 from synth import generation
 from tests import testing
 
@@ -60,7 +60,7 @@ class DataTest(testing.TestCase):
       data.load_arrays(path)
 
   def test_dataset_batches(self):
-    ds = data.make_dataset(self.arrays, 8, keypoint_noise.NoiseConfig(), 0.0,
+    ds = data.make_dataset(self.arrays, 8, corruption.CorruptionConfig(), 0.0,
                            seed=1)
     batch = next(iter(ds))
     self.assertEqual(batch["inputs"].shape, (8, 17, 2))

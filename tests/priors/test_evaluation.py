@@ -3,14 +3,15 @@
 import numpy as np
 import tensorflow as tf
 
+from body import keypoints
 from body import rotation
 from body import toy
 from priors import data
 from priors import evaluation
 from priors import inference
-from priors import keypoint_noise
 from priors import pose_prior
 from priors import shape_prior
+from synth import corruption
 from tests import testing
 
 
@@ -66,7 +67,7 @@ class EvaluationTest(testing.TestCase):
     shape = shape_prior.ShapePrior(shape_prior.ShapePriorConfig(
         conv_channels=(4, 4, 4, 4, 4), hidden_units=8))
     rows = evaluation.evaluate(self.assets, self.arrays, pose, shape,
-                               {"noisy": keypoint_noise.NoiseConfig()})
+                               {"noisy": corruption.CorruptionConfig()})
     table = evaluation.format_table(rows)
     self.assertIn("| noisy |", table)
     self.assertEqual(len(table.splitlines()), 3)
@@ -84,6 +85,16 @@ class EvaluationTest(testing.TestCase):
     self.assertEqual(out.vertices.shape, (2, self.assets.num_vertices, 3))
     self.assertEqual(out.theta.shape, (2, 72))
     self.assertEqual(out.betas.shape, (2, 10))
+    # The flip test: same shapes, proper rotations, and not the plain output.
+    flipped = inference.Priors(
+        pose, shape, self.assets,
+        keypoint_flip_pairs=keypoints.COCO_17.flip_pairs)(
+            kp_px, np.ones((2, 17), np.float32),
+            a["silhouette"][:2].astype(np.float32))
+    r = flipped.rotmats.numpy()
+    self.assertAllClose(np.linalg.det(r), np.ones((2, 24)), atol=1e-4)
+    self.assertNotAllClose(r, out.rotmats.numpy())
+    self.assertEqual(flipped.vertices.shape, out.vertices.shape)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,9 @@
 import numpy as np
 import tensorflow as tf
 
+from body import bundled
+from body import keypoints
+from body import lbs
 from priors import blocks
 from priors import pose_prior
 from priors import shape_prior
@@ -77,6 +80,76 @@ class PosePriorTest(testing.TestCase):
         scale=camera[:, 0], translation=camera[:, 1:],
         crop_size=256).project(points)
     self.assertAllClose(ours, theirs, atol=1e-4)
+
+
+class FlipTest(testing.TestCase):
+
+  def _random_rotmats(self, n, j=24):
+    from scipy.spatial.transform import Rotation
+    return Rotation.random(n * j, random_state=3).as_matrix().reshape(
+        n, j, 3, 3).astype(np.float32)
+
+  def test_mirror_rotations_is_spins_axis_angle_flip(self):
+    from scipy.spatial.transform import Rotation
+    rotmats = self._random_rotmats(4)
+    mirrored = pose_prior.mirror_rotations(rotmats).numpy()
+    aa = Rotation.from_matrix(rotmats.reshape(-1, 3, 3)).as_rotvec().reshape(
+        4, 24, 3)
+    # SPIN's flip_pose: swap left/right joints, negate the y and z parts.
+    perm = list(range(24))
+    for a, b in keypoints.SMPL_24.flip_pairs:
+      perm[a], perm[b] = b, a
+    expected = Rotation.from_rotvec(
+        (aa[:, perm] * [1.0, -1.0, -1.0]).reshape(-1, 3)).as_matrix()
+    self.assertAllClose(mirrored.reshape(-1, 3, 3), expected, atol=1e-5)
+    self.assertAllClose(pose_prior.mirror_rotations(mirrored), rotmats,
+                        atol=1e-6)
+
+  def test_mirrored_pose_mirrors_the_body(self):
+    # The bundled body is left/right symmetric: the mirrored rotations pose
+    # the mirror image of the joints (x ↦ −x, left ↔ right).
+    assets = bundled.load()
+    from scipy.spatial.transform import Rotation
+    rotmats = Rotation.from_rotvec(
+        self.rng.normal(0.0, 0.4, (3 * 24, 3))).as_matrix().reshape(
+            3, 24, 3, 3).astype(np.float32)
+    joints = lbs.forward(assets, tf.zeros([3, 10]), rotmats).joints.numpy()
+    mirrored = lbs.forward(assets, tf.zeros([3, 10]),
+                           pose_prior.mirror_rotations(rotmats)).joints.numpy()
+    perm = list(range(24))
+    for a, b in keypoints.SMPL_24.flip_pairs:
+      perm[a], perm[b] = b, a
+    expected = joints[:, perm] * [-1.0, 1.0, 1.0]
+    self.assertLess(np.abs(mirrored - expected).max(), 0.01)
+
+  def test_project_to_rotation(self):
+    rotmats = self._random_rotmats(2)
+    noisy = rotmats + 0.05 * self.rng.normal(size=rotmats.shape)
+    projected = pose_prior.project_to_rotation(
+        tf.constant(noisy, tf.float32)).numpy()
+    eye = np.broadcast_to(np.eye(3), projected.shape)
+    self.assertAllClose(projected @ np.swapaxes(projected, -1, -2), eye,
+                        atol=1e-5)
+    self.assertAllClose(np.linalg.det(projected), np.ones((2, 24)), atol=1e-5)
+    self.assertAllClose(pose_prior.project_to_rotation(rotmats), rotmats,
+                        atol=1e-5)
+
+  def test_flip_averaged_is_mirror_equivariant(self):
+    model = pose_prior.PosePrior(pose_prior.PosePriorConfig(hidden_units=64))
+    kp = self.rng.uniform(-0.8, 0.8, (5, 17, 2)).astype(np.float32)
+    conf = self.rng.uniform(0.2, 1.0, (5, 17)).astype(np.float32)
+    pairs = keypoints.COCO_17.flip_pairs
+    perm = list(range(17))
+    for a, b in pairs:
+      perm[a], perm[b] = b, a
+    out = pose_prior.flip_averaged(model, kp, conf, pairs)
+    mirror = pose_prior.flip_averaged(model, kp[:, perm] * [-1.0, 1.0],
+                                      conf[:, perm], pairs)
+    self.assertAllClose(pose_prior.mirror_rotations(mirror.rotmats),
+                        out.rotmats, atol=1e-4)
+    self.assertAllClose(mirror.camera * [1.0, -1.0, 1.0], out.camera,
+                        atol=1e-5)
+    self.assertEqual(out.theta.shape, (5, 72))
 
 
 class ShapePriorTest(testing.TestCase):

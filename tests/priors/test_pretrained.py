@@ -8,8 +8,8 @@ import numpy as np
 from body import bundled
 from priors import data
 from priors import evaluation
-from priors import keypoint_noise
 from priors import pretrained
+from synth import corruption
 from tests import testing
 
 
@@ -34,7 +34,7 @@ class PretrainedTest(testing.TestCase):
     kset = pretrained.training_config(
         pretrained.POSE_WEIGHTS).data.keypoint_set
     arrays = data.generate_arrays(assets, 32, seed=13579, keypoint_set=kset)
-    pred = evaluation.predict(arrays, pose, shape, keypoint_noise.CLEAN)
+    pred = evaluation.predict(arrays, pose, shape, corruption.CLEAN)
     m = evaluation.compute_metrics(assets, arrays, pred, kset)
     # Loose bounds (the eval binary measures the real figures): an untrained
     # network is at ~200 mm PA-MPJPE and ~40% 2D PCK.

@@ -9,12 +9,12 @@ import tensorflow as tf
 from body import toy
 from priors import config as config_lib
 from priors import data
-from priors import keypoint_noise
 from priors import pose_prior
 from priors import training
+from synth import corruption
 from tests import testing
 
-_TINY_DATA = data.DataConfig(noise=keypoint_noise.CLEAN, clean_fraction=1.0)
+_TINY_DATA = data.DataConfig(noise=corruption.CLEAN, clean_fraction=1.0)
 
 
 def _arrays(n=32, seed=0):

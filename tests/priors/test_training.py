@@ -7,14 +7,14 @@ from body import lbs
 from body import toy
 from priors import config as config_lib
 from priors import data
-from priors import keypoint_noise
 from priors import losses
 from priors import pose_prior
 from priors import shape_prior
 from priors import training
+from synth import corruption
 from tests import testing
 
-_TINY_DATA = data.DataConfig(noise=keypoint_noise.CLEAN, clean_fraction=1.0)
+_TINY_DATA = data.DataConfig(noise=corruption.CLEAN, clean_fraction=1.0)
 
 
 def _arrays(n=32, seed=0):
@@ -65,7 +65,7 @@ class LossComputerTest(testing.TestCase):
     assets = toy.make_assets()
     arrays = _arrays(8, seed=3)
     batch = data.to_batch({k: v for k, v in arrays.items()},
-                          keypoint_noise.CLEAN, 1.0, [0, 0])
+                          corruption.CLEAN, 1.0, [0, 0])
     weights = {"parameter": 1.0, "camera": 1.0, "vertex": 1.0, "joint": 1.0,
                "reprojection": 1.0}
     model = pose_prior.PosePrior(pose_prior.PosePriorConfig(hidden_units=32))

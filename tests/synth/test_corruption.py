@@ -25,7 +25,9 @@ class CorruptionTest(testing.TestCase):
 
   def test_statistics(self):
     kp, vis = self._inputs(4000)
-    config = corruption.CorruptionConfig(swap_rate=0.0, drop_rate=0.0)
+    config = corruption.CorruptionConfig(
+        sigma=0.02, occluded_scale=2.0, drop_rate=0.0, occluded_drop_rate=0.0,
+        outlier_rate=0.0, occluded_confidence=(0.1, 0.5))
     out, conf, swapped = corruption.corrupt(kp, vis, config, FLIP, [1, 2])
     out, conf = out.numpy(), conf.numpy()
     size = np.hypot(40.0, 100.0)
@@ -38,10 +40,50 @@ class CorruptionTest(testing.TestCase):
     self.assertBetween(conf[:, 2].max(), 0.1, 0.5)
     self.assertFalse(np.any(swapped))
 
+  def test_scale_free(self):
+    # Scaling the keypoints scales the corruption: pixels and normalised
+    # coordinates get the same noise relative to the person.
+    kp, vis = self._inputs(50)
+    config = corruption.CorruptionConfig(outlier_rate=0.3, swap_rate=0.3)
+    a, conf_a, _ = corruption.corrupt(kp, vis, config, FLIP, [8, 9])
+    b, conf_b, _ = corruption.corrupt(kp / 128.0, vis, config, FLIP, [8, 9])
+    self.assertAllClose(a / 128.0, b, atol=1e-5)
+    self.assertAllEqual(conf_a, conf_b)
+
+  def test_outliers_copy_another_keypoint(self):
+    kp, vis = self._inputs(4000)
+    config = corruption.CorruptionConfig(
+        sigma=0.0, drop_rate=0.0, occluded_drop_rate=0.0, outlier_rate=0.2,
+        outlier_sigma=0.0)
+    out, conf, _ = corruption.corrupt(kp, vis, config, FLIP, [1, 3])
+    out, conf = out.numpy(), conf.numpy()
+    moved = np.any(out[:, 0] != kp[:, 0], axis=-1)
+    # A copy of keypoint 0 itself is not a move: 4 of 5 draws move it.
+    self.assertAllClose(moved.mean(), 0.2 * 4 / 5, atol=0.03)
+    on_another = np.any(np.all(out[moved, 0][:, None] == kp[0][None], -1), -1)
+    self.assertTrue(np.all(on_another))
+    self.assertLess(conf[moved, 0].max(), 0.9 * 0.6 + 1e-6)
+
+  def test_integer_settings(self):
+    kp, vis = self._inputs(3)
+    config = corruption.CorruptionConfig(sigma=0, drop_rate=0,
+                                         occluded_drop_rate=1, outlier_rate=0)
+    self.assertIsInstance(config.drop_rate, float)
+    out, conf, _ = corruption.corrupt(kp, vis, config, FLIP, [2, 3])
+    self.assertAllEqual(conf.numpy()[:, 2], np.zeros(3))     # occluded: dropped
+    self.assertAllClose(out[:, 0], kp[:, 0])
+
+  def test_clean_is_identity_inside_the_crop(self):
+    kp, vis = self._inputs(10)
+    out, conf, _ = corruption.corrupt(kp, vis, corruption.CLEAN, FLIP, [2, 2])
+    self.assertAllClose(out[:, :4], kp[:, :4])
+    self.assertAllEqual(conf, np.tile([1.0, 1.0, 1.0, 1.0, 0.0], (10, 1)))
+
   def test_drop_and_swap(self):
     kp, vis = self._inputs(4000)
     config = corruption.CorruptionConfig(sigma=0.0, drop_rate=0.1,
-                                         swap_rate=0.25)
+                                         occluded_drop_rate=0.2,
+                                         outlier_rate=0.0, swap_rate=0.25)
     out, conf, swapped = corruption.corrupt(kp, vis, config, FLIP, [3, 4])
     out, conf, swapped = out.numpy(), conf.numpy(), swapped.numpy()
     self.assertAllClose(swapped.mean(), 0.25, atol=0.03)
@@ -65,6 +107,10 @@ class CorruptionTest(testing.TestCase):
   def test_bad_inputs(self):
     with self.assertRaises(ValueError):
       corruption.CorruptionConfig(drop_rate=-0.1)
+    with self.assertRaises(ValueError):
+      corruption.CorruptionConfig(outlier_rate=1.5)
+    with self.assertRaises(ValueError):
+      corruption.CorruptionConfig(visible_confidence=(0.9, 0.2))
     with self.assertRaises(ValueError):
       corruption.corrupt(tf.zeros([2, 5]), tf.zeros([2, 5]),
                          corruption.CorruptionConfig(), FLIP, [0, 0])
