@@ -104,7 +104,9 @@ class TrainConfig:
     strategy: "default" (one device), "one_device" (/cpu:0 or /gpu:0) or
       "mirrored" (all local devices).
     seed: seed of shuffling, noise and initialisation.
-    jit_compile: compile the training step with XLA.
+    jit_compile: compile the training step with XLA; ignored in runs with
+      the render loss (the soft rasterizer's lists of (pixel, face) pairs
+      have data-dependent sizes, which XLA cannot compile).
   """
   prior: str
   model_dir: str

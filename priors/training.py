@@ -271,7 +271,9 @@ def train(config: config_lib.TrainConfig,
   computer = LossComputer(config, assets)
   replicas = strategy.num_replicas_in_sync
 
-  @tf.function(jit_compile=config.jit_compile or None)
+  jit = config.jit_compile and config.loss.render_start >= 1.0
+
+  @tf.function(jit_compile=jit or None)
   def replica_step(batch, weights):
     with tf.GradientTape() as tape:
       total, terms, _ = computer(model, batch, weights, training=True)

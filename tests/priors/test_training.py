@@ -94,6 +94,19 @@ class LossComputerTest(testing.TestCase):
 
 class OverfitTest(testing.TestCase):
 
+  def test_render_phase_trains_with_jit_compile_asked(self):
+    # The render loss cannot be XLA-compiled: such runs train without it.
+    cfg = config_lib.TrainConfig(
+        prior="pose", model_dir=self.create_tempdir().full_path,
+        body_model="toy", data=_TINY_DATA,
+        pose_model=pose_prior.PosePriorConfig(hidden_units=16, dropout=0.0),
+        loss=config_lib.LossConfig(vertex_start=0.5, render_start=0.5),
+        batch_size=4, num_steps=4, log_every=4, checkpoint_every=100,
+        image_every=0, jit_compile=True)
+    result = training.train(cfg, arrays=_arrays(8))
+    self.assertEqual(result.final_step, 4)
+    self.assertGreater(result.last_losses["render"], 0.0)
+
   def test_pose_prior_overfits_a_tiny_set(self):
     arrays = _arrays()
     cfg = config_lib.TrainConfig(
