@@ -230,7 +230,9 @@ def _synth_and_priors(model: assets_lib.BodyAssets, config: DemoConfig,
                       ("noisy keypoints", corruption.CorruptionConfig())):
     start = time.perf_counter()
     pred = evaluation.predict(arrays, pose_model, shape_model, noise,
-                              seed=config.seed)
+                              seed=config.seed,
+                              keypoint_set=sample_config.keypoint_set,
+                              flip_test=True)
     elapsed = (time.perf_counter() - start) * 1e3 / config.num_samples
     rows[name] = evaluation.compute_metrics(
         model, arrays, pred, keypoint_set=sample_config.keypoint_set,
