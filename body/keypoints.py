@@ -8,22 +8,16 @@ K denotes the number of keypoints of a set. "left" is the body's left.
 """
 
 import dataclasses
-from typing import Dict, Tuple
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
 
 from body import assets as assets_lib
+from body import smpl_layout
 
-SMPL_JOINT_NAMES = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee",
-    "spine2", "left_ankle", "right_ankle", "spine3", "left_foot",
-    "right_foot", "neck", "left_collar", "right_collar", "head",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hand", "right_hand")
-
-SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16,
-                17, 18, 19, 20, 21)
+SMPL_JOINT_NAMES = smpl_layout.SMPL_JOINT_NAMES
+SMPL_PARENTS = smpl_layout.SMPL_PARENTS
 
 # Surface landmarks of the official SMPL mesh (0-based vertex ids, as in
 # smplx's `vertex_ids["smplh"]`; head top as used by VIBE/ROMP).
@@ -69,10 +63,17 @@ class KeypointSet:
 
   def flip_permutation(self) -> np.ndarray:
     """`[K]` index map: keypoint i of a mirrored image is keypoint perm[i]."""
-    perm = np.arange(self.size)
-    for a, b in self.flip_pairs:
-      perm[a], perm[b] = b, a
-    return perm
+    return flip_permutation(self.size, self.flip_pairs)
+
+
+def flip_permutation(num_points: int,
+                     flip_pairs: Sequence[Tuple[int, int]]) -> np.ndarray:
+  """`[N]` index map swapping each (left, right) pair: point i of the mirror
+  image is point perm[i]."""
+  perm = np.arange(num_points)
+  for a, b in flip_pairs:
+    perm[a], perm[b] = b, a
+  return perm
 
 
 def _pairs(names, pairs):

@@ -196,13 +196,6 @@ class PosePrior(keras.Model):
                            raw_rotation=raw)
 
 
-def _flip_permutation(n: int, pairs: Sequence[Tuple[int, int]]):
-  perm = list(range(n))
-  for a, b in pairs:
-    perm[a], perm[b] = b, a
-  return perm
-
-
 def mirror_rotations(rotmats,
                      joint_flip_pairs=keypoints_lib.SMPL_24.flip_pairs):
   """The joint rotations `[B, J, 3, 3]` of the mirror-image body (mirror
@@ -211,7 +204,7 @@ def mirror_rotations(rotmats,
   R ↦ M·R·M with M = diag(−1, 1, 1) (axis-angle (a, b, c) ↦ (a, −b, −c), as
   SPIN's flip_pose)."""
   rotmats = tf.convert_to_tensor(rotmats)
-  perm = _flip_permutation(rotmats.shape[1], joint_flip_pairs)
+  perm = keypoints_lib.flip_permutation(rotmats.shape[1], joint_flip_pairs)
   mirror = tf.constant([-1.0, 1.0, 1.0], rotmats.dtype)
   swapped = tf.gather(rotmats, perm, axis=1)
   return swapped * mirror[:, None] * mirror[None, :]
@@ -242,7 +235,8 @@ def flip_averaged(model: "PosePrior", keypoints, confidence,
   """
   keypoints = tf.convert_to_tensor(keypoints, tf.float32)
   confidence = tf.convert_to_tensor(confidence, tf.float32)
-  perm = _flip_permutation(keypoints.shape[1], keypoint_flip_pairs)
+  perm = keypoints_lib.flip_permutation(keypoints.shape[1],
+                                        keypoint_flip_pairs)
   mirrored_kp = tf.gather(keypoints, perm, axis=1) * tf.constant([-1.0, 1.0])
   plain = model(keypoints, confidence, training=False)
   flipped = model(mirrored_kp, tf.gather(confidence, perm, axis=1),

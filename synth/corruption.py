@@ -41,6 +41,8 @@ from typing import Dict, Sequence, Tuple
 
 import tensorflow as tf
 
+from body import keypoints as keypoints_lib
+
 
 @dataclasses.dataclass(frozen=True)
 class CorruptionConfig:
@@ -103,14 +105,6 @@ def person_size(keypoints, visibility) -> tf.Tensor:
   return tf.where(any_in, tf.norm(hi - lo, axis=-1), tf.zeros_like(lo[:, 0]))
 
 
-def flip_permutation(num_keypoints: int,
-                     flip_pairs: Sequence[Tuple[int, int]]) -> tf.Tensor:
-  perm = list(range(num_keypoints))
-  for a, b in flip_pairs:
-    perm[a], perm[b] = b, a
-  return tf.constant(perm, tf.int32)
-
-
 def corrupt(keypoints, visibility, config: CorruptionConfig,
             flip_pairs: Sequence[Tuple[int, int]], seed):
   """Returns (keypoints `[B, K, 2]`, confidence `[B, K]`, swapped `[B]`).
@@ -131,7 +125,7 @@ def corrupt(keypoints, visibility, config: CorruptionConfig,
     raise ValueError(f"visibility must have shape [B, K], got "
                      f"{visibility.shape}.")
   seeds = tf.random.experimental.stateless_split(
-      tf.cast(seed, tf.int64), num=8)
+      tf.cast(seed, tf.int64), num=7)
   shape = tf.shape(visibility)
   occluded = tf.equal(visibility, 1)
   scale = tf.where(occluded, config.occluded_scale, 1.0)
@@ -148,7 +142,7 @@ def corrupt(keypoints, visibility, config: CorruptionConfig,
       config.outlier_rate)
   noisy = tf.where(is_outlier[..., None], copied, noisy)
   swapped = tf.random.stateless_uniform(shape[:1], seeds[1]) < config.swap_rate
-  perm = flip_permutation(keypoints.shape[1], flip_pairs)
+  perm = keypoints_lib.flip_permutation(keypoints.shape[1], flip_pairs)
   # A swap relabels: keypoint k takes the position (and visibility) of its
   # mirror partner.
   noisy = tf.where(swapped[:, None, None], tf.gather(noisy, perm, axis=1),
