@@ -363,24 +363,24 @@ def soft_silhouette(verts_screen, faces,
   return -tf.math.expm1(-tf.reshape(log_sum, [batch, height, width]))
 
 
+def _corners(verts_screen, faces, settings: SoftSilhouetteSettings):
+  verts_screen, faces = screen_faces.check_mesh(verts_screen, faces)
+  return screen_faces.setup_corners(verts_screen, faces,
+                                    settings.cull_backfaces, settings.z_near)
+
+
 def count_pairs(verts_screen, faces,
                 settings: SoftSilhouetteSettings) -> tf.Tensor:
   """The number P of (pixel, face) pairs `soft_silhouette` visits (int32)."""
-  verts_screen, faces = screen_faces.check_mesh(verts_screen, faces)
-  screen = screen_faces.setup_corners(verts_screen, faces,
-                                      settings.cull_backfaces,
-                                      settings.z_near)
-  return screen_faces.count_box_pixels(screen, settings.image_size,
-                                      settings.radius)
+  return screen_faces.count_box_pixels(
+      _corners(verts_screen, faces, settings), settings.image_size,
+      settings.radius)
 
 
 def count_spans(verts_screen, faces,
                 settings: SoftSilhouetteSettings) -> tf.Tensor:
   """The number U of spans (int32); U · span_length ≥ P entries computed."""
-  verts_screen, faces = screen_faces.check_mesh(verts_screen, faces)
-  screen = screen_faces.setup_corners(verts_screen, faces,
-                                      settings.cull_backfaces,
-                                      settings.z_near)
+  screen = _corners(verts_screen, faces, settings)
   return screen_faces.enumerate_spans(screen, settings.image_size,
                                       settings.radius,
                                       settings.span_length).num_spans
