@@ -5,10 +5,11 @@ r"""Where the PosePrior's error under detector-like noise comes from.
 Evaluates one PosePrior (default: the shipped one) on one held-out synthetic
 set (the seed of `priors.evaluate`) with ground-truth β, under clean keypoints,
 each part of `synth.corruption.CorruptionConfig()` alone (random confidences,
-missed keypoints, wrong-limb outliers, jitter), the jitter at ½ and ¾ of its
-default, the whole default, and the default plus 3 % left/right swaps. Prints
-PA-MPJPE, PA-MPJPE14, MPJPE and PVE (mm) per setting and ends with one JSON
-line of PA-MPJPE per setting.
+missed keypoints, wrong-limb outliers, jitter), the whole default, the default
+with 1.5× and 2× its jitter, `corruption.HEAVY` and the default plus 3 %
+left/right swaps. Prints the inputs' PCKh@0.5 and PCKh@0.1 (%, how a 2D
+detector would be scored), PA-MPJPE, PA-MPJPE14, MPJPE and PVE (mm) per
+setting and ends with one JSON line of PA-MPJPE per setting.
 """
 
 import dataclasses
@@ -49,10 +50,11 @@ def settings():
       "jitter only": dataclasses.replace(
           clean, sigma=full.sigma, occluded_scale=full.occluded_scale),
   }
-  for fraction in (0.5, 0.75):
-    out[f"default, jitter × {fraction}"] = dataclasses.replace(
-        full, sigma=fraction * full.sigma)
   out["default"] = full
+  for factor in (1.5, 2):
+    out[f"default, jitter × {factor}"] = dataclasses.replace(
+        full, sigma=factor * full.sigma)
+  out["heavy (the earlier default)"] = corruption.HEAVY
   out["default + 3 % left/right swaps"] = dataclasses.replace(
       full, swap_rate=0.03)
   return out
@@ -73,7 +75,8 @@ def main(argv):
         f"{f.seed}), ground-truth β, flip test "
         f"{'on' if f.flip_test else 'off'}")
   print(evaluation.format_table(
-      rows, ("PA-MPJPE", "PA-MPJPE14", "MPJPE", "PVE"), label="inputs"))
+      rows, ("input PCKh@0.5", "input PCKh@0.1", "PA-MPJPE", "PA-MPJPE14",
+             "MPJPE", "PVE"), label="inputs"))
   print(json.dumps({r["inputs"]: round(r["PA-MPJPE"], 1) for r in rows}))
 
 

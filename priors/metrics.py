@@ -148,18 +148,23 @@ def auc3d(pred, gt, root: Optional[Sequence[int]] = (0,),
   return (errors[:, :, None] <= thresholds).mean(axis=(1, 2))
 
 
-def pck2d(pred, gt, threshold_px: float, mask=None) -> np.ndarray:
+def pck2d(pred, gt, threshold_px, mask=None) -> np.ndarray:
   """Fraction of 2D points within `threshold_px` pixels, `[B]`.
 
   Args:
     pred: `[B, K, 2]` pixels.
     gt: `[B, K, 2]` pixels.
-    threshold_px: distance threshold, pixels.
+    threshold_px: distance threshold in pixels, one for all samples or `[B]`,
+      one per sample.
     mask: `[B, K]` bool, the points that count (e.g. visible ones); None for
       all. A sample with no counted point scores NaN (use `np.nanmean`).
   """
   pred, gt = _pair(pred, gt, last=2)
-  hit = np.linalg.norm(pred - gt, axis=-1) <= threshold_px
+  threshold = np.asarray(threshold_px, np.float64)
+  if threshold.ndim > 1 or threshold.size not in (1, len(pred)):
+    raise ValueError(f"threshold_px must be a number or have shape "
+                     f"[{len(pred)}], got {threshold.shape}.")
+  hit = np.linalg.norm(pred - gt, axis=-1) <= threshold.reshape(-1, 1)
   if mask is None:
     mask = np.ones(hit.shape, bool)
   mask = np.asarray(mask, bool)
@@ -168,6 +173,28 @@ def pck2d(pred, gt, threshold_px: float, mask=None) -> np.ndarray:
   count = mask.sum(axis=1)
   with np.errstate(invalid="ignore", divide="ignore"):
     return np.where(count > 0, (hit & mask).sum(axis=1) / count, np.nan)
+
+
+def pckh(pred, gt, head_size_px, alpha: float = 0.5, found=None,
+         mask=None) -> np.ndarray:
+  """MPII's PCKh@alpha, `[B]`: the fraction of points within `alpha` times the
+  sample's head size (MPII: 0.6 × the diagonal of the head box) that the
+  detector reported (`found`, `[B, K]` bool; None: all). A point the detector
+  missed counts as wrong, as an MPII prediction must name every joint.
+
+  Args:
+    pred, gt: `[B, K, 2]` pixels (or any unit the head sizes share).
+    head_size_px: `[B]` head sizes, pixels.
+    alpha: the threshold in head sizes (0.5 is the standard, 0.1 the strict).
+    found: `[B, K]` bool, the points the detector reported.
+    mask: `[B, K]` bool, the points that count (MPII: the annotated ones).
+  """
+  pred, gt = _pair(pred, gt, last=2)
+  if found is not None:
+    found = np.asarray(found, bool)
+    # A missed point is placed infinitely far away.
+    pred = np.where(found[..., None], pred, np.inf)
+  return pck2d(pred, gt, alpha * np.asarray(head_size_px, np.float64), mask)
 
 
 def silhouette_iou(pred, gt, threshold: float = 0.5) -> np.ndarray:

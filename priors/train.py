@@ -35,8 +35,9 @@ flags.DEFINE_integer("data_seed", 0, "Seed of the generated examples.")
 flags.DEFINE_string("data_cache", "", "Save/reuse generated examples here.")
 flags.DEFINE_string("keypoint_set", "COCO_17", "Keypoint set.")
 flags.DEFINE_string("body_model", "", "'' = bundled, 'toy', or a file.")
-flags.DEFINE_float("noise_sigma", 0.026,
-                   "Keypoint jitter, fraction of the person size.")
+flags.DEFINE_float("noise_sigma", corruption.CorruptionConfig().sigma,
+                   "Keypoint jitter, fraction of the person size (the other "
+                   "corruption settings are synth.corruption's defaults).")
 flags.DEFINE_float("clean_fraction", 0.2, "Fraction of uncorrupted inputs.")
 flags.DEFINE_integer("hidden_units", 1024, "Width of the bilinear units.")
 flags.DEFINE_float("dropout", 0.5, "Dropout inside the bilinear units.")

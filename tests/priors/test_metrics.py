@@ -118,6 +118,26 @@ class TwoDTest(testing.TestCase):
     self.assertTrue(np.isnan(out[1]))
     self.assertAllClose(metrics.pck2d(pred, gt, 5.0)[0], 2 / 3)
 
+  def test_pck2d_per_sample_threshold(self):
+    gt = np.zeros((2, 2, 2))
+    pred = np.array([[[1, 0], [3, 0]], [[1, 0], [3, 0]]], float)
+    self.assertAllClose(metrics.pck2d(pred, gt, [2.0, 4.0]), [0.5, 1.0])
+    with self.assertRaisesRegex(ValueError, "threshold_px"):
+      metrics.pck2d(pred, gt, [1.0, 2.0, 3.0])
+
+  def test_pckh_hand_case(self):
+    gt = np.zeros((1, 3, 2))
+    pred = np.array([[[1, 0], [3, 0], [6, 0]]], float)
+    # Head size 10: PCKh@0.5 counts points within 5, PCKh@0.1 within 1.
+    self.assertAllClose(metrics.pckh(pred, gt, [10.0]), [2 / 3])
+    self.assertAllClose(metrics.pckh(pred, gt, [10.0], alpha=0.1), [1 / 3])
+    # A missed point is wrong however close its placeholder lies.
+    found = np.array([[False, True, True]])
+    self.assertAllClose(metrics.pckh(pred, gt, [10.0], found=found), [1 / 3])
+    # Points outside the mask do not count at all.
+    mask = np.array([[True, True, False]])
+    self.assertAllClose(metrics.pckh(pred, gt, [10.0], mask=mask), [1.0])
+
   def test_silhouette_iou_hand_case(self):
     a = np.zeros((2, 4, 4), bool)
     b = np.zeros((2, 4, 4), bool)
