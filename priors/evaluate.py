@@ -3,8 +3,10 @@ r"""Prints the metrics table of the priors on a held-out synthetic set.
     python -m priors.evaluate --num_examples=2000 --seed=987
 
 Defaults: the shipped weights (`priors/weights/`), the bundled body model, a
-set drawn with a seed the training data never uses, evaluated with clean and
-with detector-like keypoints. Writes the table (Markdown) and a JSON line.
+set drawn with a seed the training data never uses, evaluated with clean,
+detector-like (`synth.corruption.CorruptionConfig()`, PCKh-calibrated) and
+heavy (`corruption.HEAVY`) keypoints; each row also gives its inputs' PCKh.
+Writes the table (Markdown) and a JSON line.
 """
 
 import json
