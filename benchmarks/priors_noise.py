@@ -65,7 +65,7 @@ def main(argv):
   f = flags.FLAGS
   logging.getLogger().setLevel(logging.WARNING)
   pose_path = f.pose_weights or pretrained.POSE_WEIGHTS
-  keypoint_set = pretrained.training_config(pose_path).data.keypoint_set
+  keypoint_set = pretrained.keypoint_set(pose_path)
   model = pretrained.load_pose_prior(pose_path)
   assets = training.load_body(f.body_model)
   arrays = data.generate_arrays(assets, f.num_examples, f.seed, keypoint_set)

@@ -60,6 +60,11 @@ class LossConfig:
   render_sigma: float = 0.5
   vertex_stride: int = 1
 
+  @property
+  def uses_render(self) -> bool:
+    """Whether the render loss is on at some step (`render_start` < 1)."""
+    return self.render_start < 1.0
+
   def __post_init__(self):
     if self.vertex_stride < 1:
       raise ValueError(f"vertex_stride must be ≥ 1, got "

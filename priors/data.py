@@ -21,8 +21,9 @@ keeps what the priors need as NumPy arrays (`ARRAY_KEYS`):
 `arrays_from_records` reads the same arrays from a dataset written by
 `python -m synth.generate` (or its Beam pipeline): the directory holding
 `manifest.json` and the TFRecord shards. `save_arrays` / `load_arrays` keep
-them in one `.npz` (write, then rename), so a long run generates once. `make_dataset` turns them into a `tf.data`
-pipeline of `Batch` dicts, corrupting the keypoints with `synth.corruption`.
+them in one `.npz` (write, then rename), so a long run generates once.
+`make_dataset` turns them into a `tf.data` pipeline of `Batch` dicts,
+corrupting the keypoints with `synth.corruption`.
 """
 
 import dataclasses

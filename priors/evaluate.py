@@ -36,7 +36,7 @@ def main(argv):
   f = flags.FLAGS
   std_logging.getLogger().setLevel(std_logging.WARNING)
   pose_path = f.pose_weights or pretrained.POSE_WEIGHTS
-  keypoint_set = pretrained.training_config(pose_path).data.keypoint_set
+  keypoint_set = pretrained.keypoint_set(pose_path)
   pose_model = pretrained.load_pose_prior(pose_path)
   shape_model = pretrained.load_shape_prior(f.shape_weights or None)
   assets = training.load_body(f.body_model)

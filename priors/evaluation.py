@@ -44,7 +44,6 @@ from body import assets as assets_lib
 from body import keypoints as keypoints_lib
 from body import lbs
 from body import rotation
-from body import smpl_layout
 from priors import metrics
 from priors import pose_prior as pose_prior_lib
 from priors import shape_prior as shape_prior_lib
@@ -133,7 +132,7 @@ def head_sizes(assets: assets_lib.BodyAssets, vertices: np.ndarray,
     vertices: `[N, V, 3]` posed vertices (model frame, metres).
   """
   head = np.argmax(np.asarray(assets.weights), axis=1) == (
-      smpl_layout.SMPL_JOINT_NAMES.index("head"))
+      keypoints_lib.SMPL_JOINT_NAMES.index("head"))
   if not head.any():
     raise ValueError(f"body model {assets.name} has no vertex skinned mostly "
                      f"to the head joint.")

@@ -63,10 +63,8 @@ class Priors:
                       assets: Optional[assets_lib.BodyAssets] = None,
                       flip_test: bool = True) -> "Priors":
     """The shipped (or given) weights, with the bundled body model."""
-    pose_path = pose_weights or pretrained.POSE_WEIGHTS
-    kset = keypoints_lib.get(
-        pretrained.training_config(pose_path).data.keypoint_set)
-    return cls(pretrained.load_pose_prior(pose_path),
+    kset = keypoints_lib.get(pretrained.keypoint_set(pose_weights))
+    return cls(pretrained.load_pose_prior(pose_weights),
                pretrained.load_shape_prior(shape_weights),
                assets or bundled.load(),
                keypoint_flip_pairs=kset.flip_pairs if flip_test else None)

@@ -62,3 +62,9 @@ def load_shape_prior(weights_path: Optional[str] = None
 def training_config(weights_path: str) -> config_lib.TrainConfig:
   """The run configuration recorded beside `weights_path`."""
   return _load(weights_path)
+
+
+def keypoint_set(pose_weights: Optional[str] = None) -> str:
+  """The keypoint set the PosePrior at `pose_weights` (default: the shipped
+  one) was trained on."""
+  return _load(pose_weights or POSE_WEIGHTS).data.keypoint_set

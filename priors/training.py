@@ -88,8 +88,7 @@ def loss_weights(config: config_lib.TrainConfig, step: int
   """The weight of each term of `TERMS` at `step` (the schedule)."""
   lc = config.loss
   body_on = step >= lc.vertex_start * config.num_steps
-  render_on = step >= lc.render_start * config.num_steps and (
-      lc.render_start < 1.0)
+  render_on = lc.uses_render and step >= lc.render_start * config.num_steps
   pose = config.prior == "pose"
   return {
       "parameter": lc.parameter_weight,
@@ -118,7 +117,7 @@ class LossComputer:
     stride = config.loss.vertex_stride
     self.loss_body = assets
     self.vertex_rows = None        # None: the vertex loss uses every row
-    if stride > 1 and config.loss.render_start >= 1.0:
+    if stride > 1 and not config.loss.uses_render:
       subset = np.arange(0, assets.num_vertices, stride)
       kept = np.union1d(subset, np.flatnonzero(np.any(regressor != 0, 0)))
       self.loss_body, _ = sample_lib.reduced_body(assets, kept)
@@ -271,7 +270,7 @@ def train(config: config_lib.TrainConfig,
   computer = LossComputer(config, assets)
   replicas = strategy.num_replicas_in_sync
 
-  jit = config.jit_compile and config.loss.render_start >= 1.0
+  jit = config.jit_compile and not config.loss.uses_render
 
   @tf.function(jit_compile=jit or None)
   def replica_step(batch, weights):

@@ -1,5 +1,6 @@
 """TrainConfig: validation and the JSON round trip."""
 
+import dataclasses
 import os
 
 from priors import config as config_lib
@@ -40,6 +41,12 @@ class ConfigTest(testing.TestCase):
       config_lib.LossConfig(vertex_start=1.5)
     with self.assertRaisesRegex(ValueError, "vertex_weight"):
       config_lib.LossConfig(vertex_weight=-1.0)
+
+  def test_uses_render(self):
+    self.assertFalse(config_lib.LossConfig().uses_render)      # start 1: never
+    self.assertTrue(config_lib.LossConfig(render_start=0.9).uses_render)
+    # A property, not a field: the JSON round trip does not carry it.
+    self.assertNotIn("uses_render", dataclasses.asdict(config_lib.LossConfig()))
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ class PretrainedTest(testing.TestCase):
     assets = bundled.load()
     pose = pretrained.load_pose_prior()
     shape = pretrained.load_shape_prior()
-    kset = pretrained.training_config(
-        pretrained.POSE_WEIGHTS).data.keypoint_set
+    kset = pretrained.keypoint_set()
+    self.assertEqual(kset, pretrained.training_config(
+        pretrained.POSE_WEIGHTS).data.keypoint_set)
     arrays = data.generate_arrays(assets, 32, seed=13579, keypoint_set=kset)
     pred = evaluation.predict(arrays, pose, shape, corruption.CLEAN)
     m = evaluation.compute_metrics(assets, arrays, pred, kset)
