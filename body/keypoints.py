@@ -1,4 +1,5 @@
-"""Named keypoint sets (SMPL_24, COCO_17, LSP_14) and their regressors.
+"""Named keypoint sets (SMPL_24, COCO_17, COCO_21, LSP_14) and their
+regressors.
 
 A keypoint is either a body-model joint or a surface landmark (a vertex). A
 model carries the landmark vertex ids (`BodyAssets.landmarks`), so the same
@@ -121,6 +122,19 @@ COCO_17 = _make_set(
      ("left_eye", "left_ear"), ("right_eye", "right_ear"),
      ("left_ear", "left_shoulder"), ("right_ear", "right_shoulder")])
 
+# COCO_17 and one point on each foot and hand: SMPL's foot joint (the ball of
+# the foot; COCO-WholeBody and Halpe mark the toes and heel there) and hand
+# joint (the knuckles, near WholeBody's middle-finger MCP). With them the
+# ankle and wrist rotations, which COCO_17 leaves unseen, show in 2D.
+_COCO_21_NAMES = _COCO_NAMES + ("left_foot", "right_foot", "left_hand",
+                                "right_hand")
+COCO_21 = _make_set(
+    "COCO_21", _COCO_21_NAMES, _COCO_21_NAMES,
+    [(a, b) for a, b in ((_COCO_NAMES[i], _COCO_NAMES[j])
+                         for i, j in COCO_17.edges)] +
+    [("left_ankle", "left_foot"), ("right_ankle", "right_foot"),
+     ("left_wrist", "left_hand"), ("right_wrist", "right_hand")])
+
 # LSP's order (Johnson & Everingham 2010): right leg up, left leg down, right
 # arm out, left arm in, neck, head top.
 _LSP_NAMES = (
@@ -138,7 +152,7 @@ LSP_14 = _make_set(
      ("right_hip", "right_shoulder"), ("left_hip", "left_shoulder")])
 
 KEYPOINT_SETS: Dict[str, KeypointSet] = {
-    s.name: s for s in (SMPL_24, COCO_17, LSP_14)}
+    s.name: s for s in (SMPL_24, COCO_17, COCO_21, LSP_14)}
 
 
 def get(name: str) -> KeypointSet:

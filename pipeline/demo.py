@@ -201,7 +201,12 @@ def _render_poses(model: assets_lib.BodyAssets, config: DemoConfig,
 def _synth_and_priors(model: assets_lib.BodyAssets, config: DemoConfig,
                       report: Dict) -> None:
   """Stages 2 and 3: synthetic samples → priors → meshes and metrics."""
+  have_weights = (os.path.isfile(pretrained.POSE_WEIGHTS) and
+                  os.path.isfile(pretrained.SHAPE_WEIGHTS))
+  # The samples carry the keypoints the shipped PosePrior reads.
   sample_config = sample_lib.SampleConfig(
+      keypoint_set=(pretrained.keypoint_set() if have_weights else
+                    sample_lib.SampleConfig().keypoint_set),
       shape=dataclasses.replace(sample_lib.SampleConfig().shape,
                                 num_betas=min(10, model.num_betas)))
   generator = sample_lib.SampleGenerator(model, sample_config)
@@ -217,8 +222,7 @@ def _synth_and_priors(model: assets_lib.BodyAssets, config: DemoConfig,
   report["files"].append(path)
   report["stages"].append("synth")
 
-  if not (os.path.isfile(pretrained.POSE_WEIGHTS) and
-          os.path.isfile(pretrained.SHAPE_WEIGHTS)):
+  if not have_weights:
     report["priors"] = "skipped: no shipped weights in priors/weights/"
     return
   pose_model = pretrained.load_pose_prior()

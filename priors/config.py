@@ -10,6 +10,7 @@ import json
 import os
 from typing import Any, Dict
 
+from body import keypoints
 from priors import data as data_lib
 from priors import pose_prior
 from priors import shape_prior
@@ -137,6 +138,11 @@ class TrainConfig:
       raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}.")
     if not self.model_dir:
       raise ValueError("model_dir must be set.")
+    num_keypoints = keypoints.get(self.data.keypoint_set).size
+    if self.prior == "pose" and self.pose_model.num_keypoints != num_keypoints:
+      raise ValueError(
+          f"pose_model.num_keypoints = {self.pose_model.num_keypoints} but "
+          f"data.keypoint_set {self.data.keypoint_set} has {num_keypoints}.")
     if self.strategy not in STRATEGIES:
       raise ValueError(f"strategy must be one of {STRATEGIES}, got "
                        f"{self.strategy!r}.")

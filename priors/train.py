@@ -17,6 +17,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from body import keypoints
 from priors import config as config_lib
 from priors import data
 from priors import pose_prior
@@ -82,6 +83,7 @@ def config_from_flags() -> config_lib.TrainConfig:
           noise=corruption.CorruptionConfig(sigma=f.noise_sigma),
           clean_fraction=f.clean_fraction),
       pose_model=pose_prior.PosePriorConfig(
+          num_keypoints=keypoints.get(f.keypoint_set).size,
           hidden_units=f.hidden_units, dropout=f.dropout,
           rotation_head=f.rotation_head),
       shape_model=shape_prior.ShapePriorConfig(

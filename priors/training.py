@@ -105,7 +105,7 @@ class LossComputer:
 
   With `config.loss.vertex_stride` > 1 and no render loss, the body is posed
   through `synth.sample.reduced_body`: every stride-th vertex (the vertex
-  loss's subset) and the keypoint regressor's vertices, with exact joints.
+  loss's subset), with exact joints and keypoints.
   """
 
   def __init__(self, config: config_lib.TrainConfig,
@@ -119,13 +119,10 @@ class LossComputer:
     self.vertex_rows = None        # None: the vertex loss uses every row
     if stride > 1 and not config.loss.uses_render:
       subset = np.arange(0, assets.num_vertices, stride)
-      kept = np.union1d(subset, np.flatnonzero(np.any(regressor != 0, 0)))
-      self.loss_body, _ = sample_lib.reduced_body(assets, kept)
-      self.vertex_rows = tf.constant(np.searchsorted(kept, subset),
-                                     tf.int32)
-      regressor = np.concatenate([regressor[:, kept],
-                                  np.zeros((len(regressor),
-                                            assets.num_joints))], axis=1)
+      reduced = sample_lib.reduced_body(assets, subset, regressor)
+      self.loss_body = reduced.assets
+      self.vertex_rows = tf.range(len(subset))
+      regressor = reduced.keypoint_regressor
     self.regressor = tf.constant(regressor.astype(np.float32))
     self.faces = tf.constant(assets.faces)
     size = config.shape_model.silhouette_size

@@ -39,7 +39,7 @@ toy test body (6 cm thick bones) needs smaller ones.
 
 import dataclasses
 import threading
-from typing import Optional
+from typing import NamedTuple, Optional
 import weakref
 
 import numpy as np
@@ -178,44 +178,132 @@ def keypoint_owned_parts(assets: assets_lib.BodyAssets,
   return own
 
 
-def reduced_body(assets: assets_lib.BodyAssets, vertex_ids: np.ndarray):
-  """The model restricted to some vertices, with exact joints.
+class ReducedBody(NamedTuple):
+  """`reduced_body`'s result.
+
+  Attributes:
+    assets: the reduced model (no faces): rows 0 … U−1 are the kept vertices,
+      then J virtual vertices (the joints), then P virtual vertices for the
+      keypoints (none without a keypoint regressor).
+    vertex_ids: `[U]` the kept vertices: row i < U is vertex `vertex_ids[i]`.
+    keypoint_regressor: `[K, U + J + P]` float: the keypoints from the
+      reduced model's posed rows (None without a keypoint regressor).
+  """
+  assets: assets_lib.BodyAssets
+  vertex_ids: np.ndarray
+  keypoint_regressor: Optional[np.ndarray]
+
+
+def keypoint_virtual_vertices(assets: assets_lib.BodyAssets,
+                              regressor: np.ndarray, tol: float = 1e-9):
+  """Few virtual vertices from which a linear keypoint regressor's keypoints
+  follow exactly.
+
+  A keypoint is k = Σ_v r_kv · Σ_j w_vj · G_j [x_v; 1] (x_v the shaped and
+  pose-corrected rest vertex, G_j joint j's 3×4 skinning transform), that is
+  Σ_j G_j [u_kj; c_kj] with u_kj = Σ_v r_kv w_vj x_v and c_kj = Σ_v r_kv w_vj.
+  u_kj is linear in β and in the pose correctives, like a vertex, so a
+  virtual vertex at u_kj / c_kj, skinned to joint j alone and weighted by
+  c_kj, carries joint j's share of keypoint k. P = #{(k, j): c_kj ≠ 0}
+  virtual vertices replace the regressor's support (a joint-keypoint is
+  regressed from ~100 vertices of several parts).
+
+  Args:
+    assets: the model.
+    regressor: `[K, V]` keypoints from posed vertices (`body.keypoints.
+      regressor`); entries must be ≥ 0 (joint regressors and one-hot
+      landmarks are).
+    tol: pairs with c_kj ≤ tol are dropped (they carry nothing).
+
+  Returns:
+    (rows, combine): `rows` a dict of the P virtual vertices' `v_template`
+    `[P, 3]`, `shapedirs` `[P, 3, S]`, `posedirs` `[P, 3, 9(J−1)]` (or None)
+    and one-hot `weights` `[P, J]`; `combine` `[K, P]` the keypoints from
+    their posed positions.
+
+  Raises:
+    ValueError: for a regressor with negative entries or the wrong shape.
+  """
+  regressor = np.asarray(regressor, np.float64)
+  if regressor.ndim != 2 or regressor.shape[1] != assets.num_vertices:
+    raise ValueError(f"regressor must have shape [K, {assets.num_vertices}],"
+                     f" got {regressor.shape}.")
+  if np.any(regressor < 0):
+    raise ValueError("keypoint_virtual_vertices needs a regressor with "
+                     "entries ≥ 0.")
+  share = np.einsum("kv,vj->kjv", regressor, assets.weights)   # [K, J, V]
+  coeff = share.sum(axis=2)                                    # [K, J]
+  pairs = np.argwhere(coeff > tol)                             # [P, 2]
+  pair_coeff = coeff[pairs[:, 0], pairs[:, 1]]                 # [P]
+  mix = share[pairs[:, 0], pairs[:, 1]] / pair_coeff[:, None]  # [P, V]
+  rows = {
+      "v_template": mix @ assets.v_template,
+      "shapedirs": np.einsum("pv,vcs->pcs", mix, assets.shapedirs),
+      "posedirs": None if assets.posedirs is None else np.einsum(
+          "pv,vcs->pcs", mix, assets.posedirs),
+      "weights": np.eye(assets.num_joints)[pairs[:, 1]],
+  }
+  combine = np.zeros((len(regressor), len(pairs)))
+  combine[pairs[:, 0], np.arange(len(pairs))] = pair_coeff
+  return rows, combine
+
+
+def reduced_body(assets: assets_lib.BodyAssets, vertex_ids: np.ndarray,
+                 keypoint_regressor: Optional[np.ndarray] = None
+                 ) -> ReducedBody:
+  """The model restricted to some vertices, with exact joints (and
+  keypoints).
 
   Posed vertices depend only on their own rows of the model, but the joints
   are regressed from every vertex. The reduced model keeps the rows of
   `vertex_ids` and appends J virtual vertices whose rest position and shape
   blend shapes are the joints' (J̄ = R·T̄, R·S), with a one-hot regressor
-  onto them, so `lbs` gives the same joints as for the full model.
+  onto them, so `lbs` gives the same joints as for the full model. With a
+  `keypoint_regressor` `[K, V]` it also appends the virtual vertices of
+  `keypoint_virtual_vertices`, so the keypoints are exact too.
 
   Args:
     assets: the model.
     vertex_ids: `[U]` sorted unique vertex indices to keep.
+    keypoint_regressor: None, or `[K, V]` keypoints from posed vertices.
 
   Returns:
-    (reduced BodyAssets with U + J vertices and no faces, `vertex_ids`): row
-    i < U of the reduced model is vertex `vertex_ids[i]`.
+    A ReducedBody.
   """
   vertex_ids = np.asarray(vertex_ids, np.int64)
   num_u, num_j = len(vertex_ids), assets.num_joints
   reg = assets.j_regressor
-  j_template = reg @ assets.v_template
-  j_shapedirs = np.einsum("jv,vcs->jcs", reg, assets.shapedirs)
-  posedirs = None
-  if assets.posedirs is not None:
-    posedirs = np.concatenate([
-        assets.posedirs[vertex_ids],
-        np.zeros((num_j,) + assets.posedirs.shape[1:])])
+  parts = {
+      "v_template": [assets.v_template[vertex_ids], reg @ assets.v_template],
+      "shapedirs": [assets.shapedirs[vertex_ids],
+                    np.einsum("jv,vcs->jcs", reg, assets.shapedirs)],
+      "posedirs": None if assets.posedirs is None else [
+          assets.posedirs[vertex_ids],
+          np.zeros((num_j,) + assets.posedirs.shape[1:])],
+      "weights": [assets.weights[vertex_ids], np.eye(num_j)],
+  }
+  combine = None
+  if keypoint_regressor is not None:
+    rows, combine = keypoint_virtual_vertices(assets, keypoint_regressor)
+    for name, part in parts.items():
+      if part is not None:
+        part.append(rows[name])
+    combine = np.concatenate(
+        [np.zeros((len(combine), num_u + num_j)), combine], axis=1)
+  num_rows = sum(len(p) for p in parts["v_template"])
   reduced = assets_lib.BodyAssets(
-      v_template=np.concatenate([assets.v_template[vertex_ids], j_template]),
-      shapedirs=np.concatenate([assets.shapedirs[vertex_ids], j_shapedirs]),
-      posedirs=posedirs,
-      j_regressor=np.concatenate([np.zeros((num_j, num_u)), np.eye(num_j)],
-                                 axis=1),
-      weights=np.concatenate([assets.weights[vertex_ids], np.eye(num_j)]),
+      v_template=np.concatenate(parts["v_template"]),
+      shapedirs=np.concatenate(parts["shapedirs"]),
+      posedirs=None if parts["posedirs"] is None else np.concatenate(
+          parts["posedirs"]),
+      j_regressor=np.concatenate(
+          [np.zeros((num_j, num_u)), np.eye(num_j),
+           np.zeros((num_j, num_rows - num_u - num_j))], axis=1),
+      weights=np.concatenate(parts["weights"]),
       parents=assets.parents,
       faces=np.zeros((0, 3), np.int32),
       name=f"{assets.name} ({num_u} of {assets.num_vertices} vertices)")
-  return reduced, vertex_ids
+  return ReducedBody(reduced, vertex_ids, combine)
 
 
 class SampleGenerator:
@@ -262,7 +350,7 @@ class SampleGenerator:
     with _POSE_LOCK:
       per_model = _POSE_CACHE.setdefault(assets, {})
       if key not in per_model:
-        reduced, _ = reduced_body(assets, kept)
+        reduced = reduced_body(assets, kept).assets
 
         @tf.function(input_signature=[
             tf.TensorSpec([None, config.shape.num_betas], tf.float32),

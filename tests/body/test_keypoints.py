@@ -12,7 +12,8 @@ from tests import testing
 
 class KeypointsTest(testing.TestCase):
 
-  @testing.parameters(("SMPL_24", 24), ("COCO_17", 17), ("LSP_14", 14))
+  @testing.parameters(("SMPL_24", 24), ("COCO_17", 17), ("COCO_21", 21),
+                      ("LSP_14", 14))
   def test_sets_are_consistent(self, name, size):
     kset = keypoints.get(name)
     self.assertEqual(kset.size, size)
@@ -38,6 +39,12 @@ class KeypointsTest(testing.TestCase):
     self.assertEqual(keypoints.COCO_17.names[:3],
                      ("nose", "left_eye", "right_eye"))
     self.assertEqual(len(keypoints.SMPL_24.flip_pairs), 9)
+    # COCO_21 is COCO_17, then a foot and a hand point per side.
+    self.assertEqual(keypoints.COCO_21.names[:17], keypoints.COCO_17.names)
+    self.assertEqual(keypoints.COCO_21.names[17:], (
+        "left_foot", "right_foot", "left_hand", "right_hand"))
+    self.assertEqual(keypoints.COCO_21.flip_pairs[:8],
+                     keypoints.COCO_17.flip_pairs)
 
   def test_regress_picks_joints_and_landmarks(self):
     assets = toy.make_assets()

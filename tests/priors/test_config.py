@@ -34,6 +34,20 @@ class ConfigTest(testing.TestCase):
     with self.assertRaises(ValueError):
       config_lib.TrainConfig(**kwargs)
 
+  def test_keypoint_count_must_match_the_keypoint_set(self):
+    with self.assertRaisesRegex(ValueError, "COCO_21 has 21"):
+      config_lib.TrainConfig(
+          prior="pose", model_dir="/tmp/x",
+          data=data.DataConfig(keypoint_set="COCO_21"))
+    cfg = config_lib.TrainConfig(
+        prior="pose", model_dir="/tmp/x",
+        data=data.DataConfig(keypoint_set="COCO_21"),
+        pose_model=pose_prior.PosePriorConfig(num_keypoints=21))
+    self.assertEqual(cfg.pose_model.num_keypoints, 21)
+    # The ShapePrior reads silhouettes only.
+    config_lib.TrainConfig(prior="shape", model_dir="/tmp/x",
+                           data=data.DataConfig(keypoint_set="COCO_21"))
+
   def test_loss_config_rejects(self):
     with self.assertRaisesRegex(ValueError, "parameter"):
       config_lib.LossConfig(parameter="quaternion")

@@ -118,13 +118,32 @@ class SampleTest(testing.TestCase):
     betas = rng.normal(size=(4, 10)).astype(np.float32)
     theta = (0.4 * rng.normal(size=(4, 72))).astype(np.float32)
     ids = np.sort(rng.choice(self.assets.num_vertices, 50, replace=False))
-    reduced, kept = sample.reduced_body(self.assets, ids)
-    self.assertAllEqual(kept, ids)
-    full = lbs.forward_axis_angle(self.assets, betas, theta)
-    part = lbs.forward_axis_angle(reduced, betas, theta)
-    self.assertAllClose(part.vertices[:, :50],
-                        full.vertices.numpy()[:, ids], atol=1e-5)
-    self.assertAllClose(part.joints, full.joints, atol=1e-5)
+    regressor = keypoints_lib.regressor(self.assets, keypoints_lib.COCO_21)
+    for kp_regressor in (None, regressor):
+      reduced = sample.reduced_body(self.assets, ids, kp_regressor)
+      self.assertAllEqual(reduced.vertex_ids, ids)
+      full = lbs.forward_axis_angle(self.assets, betas, theta)
+      part = lbs.forward_axis_angle(reduced.assets, betas, theta)
+      self.assertAllClose(part.vertices[:, :50],
+                          full.vertices.numpy()[:, ids], atol=1e-5)
+      self.assertAllClose(part.joints, full.joints, atol=1e-5)
+    # The keypoints, from a few virtual vertices: the full model's exactly.
+    self.assertAllClose(
+        np.einsum("kv,bvc->bkc", reduced.keypoint_regressor,
+                  part.vertices.numpy()),
+        np.einsum("kv,bvc->bkc", regressor, full.vertices.numpy()),
+        atol=1e-5)
+    num_virtual = reduced.assets.num_vertices - 50 - self.assets.num_joints
+    self.assertLess(num_virtual,
+                    np.count_nonzero(np.any(regressor != 0, axis=0)))
+
+  def test_keypoint_virtual_vertices_rejects_negative_regressor(self):
+    regressor = np.zeros((2, self.assets.num_vertices))
+    regressor[0, 0] = -1.0
+    with self.assertRaisesRegex(ValueError, "≥ 0"):
+      sample.keypoint_virtual_vertices(self.assets, regressor)
+    with self.assertRaisesRegex(ValueError, "shape"):
+      sample.keypoint_virtual_vertices(self.assets, regressor[:, :5])
 
   def test_bad_config(self):
     with self.assertRaises(ValueError):
