@@ -5,6 +5,10 @@
 exactly): `pose_prior.weights.h5` + `pose_prior.config.json`, and the same for
 `shape_prior`. `priors/weights/README.md` records the training commands,
 time and evaluation.
+
+The default PosePrior reads COCO_21 keypoints (COCO_17 plus a point on each
+foot and hand); `POSE_WEIGHTS_COCO_17` is one for detectors that give COCO's
+17 only (the default one, fed zeros for the four extra points, is worse).
 """
 
 import os
@@ -17,6 +21,8 @@ from priors import shape_prior
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                            "weights")
 POSE_WEIGHTS = os.path.join(WEIGHTS_DIR, "pose_prior.weights.h5")
+POSE_WEIGHTS_COCO_17 = os.path.join(WEIGHTS_DIR,
+                                    "pose_prior_coco17.weights.h5")
 SHAPE_WEIGHTS = os.path.join(WEIGHTS_DIR, "shape_prior.weights.h5")
 
 

@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from body import bundled
+from body import keypoints
 from priors import data
 from priors import evaluation
 from priors import pretrained
@@ -21,21 +22,25 @@ class PretrainedTest(testing.TestCase):
       self.skipTest("the bundled body model is not installed")
 
   def test_shipped_files_exist(self):
-    for path in (pretrained.POSE_WEIGHTS, pretrained.SHAPE_WEIGHTS):
+    for path in (pretrained.POSE_WEIGHTS, pretrained.POSE_WEIGHTS_COCO_17,
+                 pretrained.SHAPE_WEIGHTS):
       self.assertTrue(os.path.isfile(path), path)
       self.assertTrue(os.path.isfile(pretrained.config_path(path)), path)
       # "Small": a few MB each.
       self.assertLess(os.path.getsize(path), 12e6)
 
-  def test_shipped_priors_recover_bodies(self):
+  @testing.parameters((None, "COCO_21"),
+                      (pretrained.POSE_WEIGHTS_COCO_17, "COCO_17"))
+  def test_shipped_priors_recover_bodies(self, pose_weights, expected_set):
     assets = bundled.load()
-    pose = pretrained.load_pose_prior()
+    pose = pretrained.load_pose_prior(pose_weights)
     shape = pretrained.load_shape_prior()
-    kset = pretrained.keypoint_set()
-    self.assertEqual(kset, pretrained.training_config(
-        pretrained.POSE_WEIGHTS).data.keypoint_set)
+    kset = pretrained.keypoint_set(pose_weights)
+    self.assertEqual(kset, expected_set)
+    self.assertEqual(pose.config.num_keypoints, keypoints.get(kset).size)
     arrays = data.generate_arrays(assets, 32, seed=13579, keypoint_set=kset)
-    pred = evaluation.predict(arrays, pose, shape, corruption.CLEAN)
+    pred = evaluation.predict(arrays, pose, shape, corruption.CLEAN,
+                              keypoint_set=kset)
     m = evaluation.compute_metrics(assets, arrays, pred, kset)
     # Loose bounds (the eval binary measures the real figures): an untrained
     # network is at ~200 mm PA-MPJPE and ~40% 2D PCK.
