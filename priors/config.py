@@ -96,7 +96,8 @@ class TrainConfig:
     body_model: "" for the bundled model, "toy" for the test model, or the
       path of an SMPL-format file.
     data: where examples come from.
-    pose_model: PosePrior architecture.
+    pose_model: PosePrior architecture (for the pose prior, its
+      num_keypoints must be the size of `data.keypoint_set`).
     shape_model: ShapePrior architecture.
     loss: loss weights and schedule.
     batch_size: global batch size.

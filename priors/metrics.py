@@ -8,7 +8,7 @@ Root conventions (what "root-aligned" means below):
   * `mpjpe`, `pck3d`, `auc3d`: each skeleton is translated so that its root
     is at the origin, the root being the mean of the points listed in `root`
     (pelvis = joint 0 for SMPL_24; the mid-hip (left_hip + right_hip) / 2 for
-    COCO_17 and LSP_14, as in Human3.6M / MPI-INF-3DHP practice; see
+    COCO_17, COCO_21 and LSP_14, as in Human3.6M / MPI-INF-3DHP practice; see
     `root_indices`). `root=None` compares the points as they are.
   * `pa_mpjpe`: the prediction is aligned to the ground truth by the
     similarity transform (scale, rotation, translation) minimising the squared

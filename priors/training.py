@@ -116,12 +116,12 @@ class LossComputer:
     regressor = keypoints_lib.regressor(assets, kset)
     stride = config.loss.vertex_stride
     self.loss_body = assets
-    self.vertex_rows = None        # None: the vertex loss uses every row
+    self.num_loss_vertices = None   # None: the vertex loss uses every row
     if stride > 1 and not config.loss.uses_render:
       subset = np.arange(0, assets.num_vertices, stride)
       reduced = sample_lib.reduced_body(assets, subset, regressor)
       self.loss_body = reduced.assets
-      self.vertex_rows = tf.range(len(subset))
+      self.num_loss_vertices = len(subset)  # loss_body's first rows
       regressor = reduced.keypoint_regressor
     self.regressor = tf.constant(regressor.astype(np.float32))
     self.faces = tf.constant(assets.faces)
@@ -131,9 +131,9 @@ class LossComputer:
         z_near=None)
 
   def _loss_vertices(self, vertices):
-    if self.vertex_rows is None:
+    if self.num_loss_vertices is None:
       return vertices
-    return tf.gather(vertices, self.vertex_rows, axis=1)
+    return vertices[:, :self.num_loss_vertices]
 
   def __call__(self, model, batch, weights, training=True):
     """Returns (total loss, {term: value}, predictions) for `batch`.

@@ -204,16 +204,18 @@ def keypoint_virtual_vertices(assets: assets_lib.BodyAssets,
   Σ_j G_j [u_kj; c_kj] with u_kj = Σ_v r_kv w_vj x_v and c_kj = Σ_v r_kv w_vj.
   u_kj is linear in β and in the pose correctives, like a vertex, so a
   virtual vertex at u_kj / c_kj, skinned to joint j alone and weighted by
-  c_kj, carries joint j's share of keypoint k. P = #{(k, j): c_kj ≠ 0}
-  virtual vertices replace the regressor's support (a joint-keypoint is
-  regressed from ~100 vertices of several parts).
+  c_kj, carries joint j's share of keypoint k. The products r_kv·w_vj are
+  split by sign first (two vertices per pair where both signs occur), so
+  c_kj = 0 implies u_kj = 0 and any regressor is exact. P ≈ #{(k, j):
+  c_kj ≠ 0} virtual vertices replace the regressor's support (a
+  joint-keypoint is regressed from ~100 vertices of several parts).
 
   Args:
     assets: the model.
     regressor: `[K, V]` keypoints from posed vertices (`body.keypoints.
-      regressor`); entries must be ≥ 0 (joint regressors and one-hot
-      landmarks are).
-    tol: pairs with c_kj ≤ tol are dropped (they carry nothing).
+      regressor`).
+    tol: pairs whose summed products are ≤ tol are dropped (they carry
+      < tol times the body's extent).
 
   Returns:
     (rows, combine): `rows` a dict of the P virtual vertices' `v_template`
@@ -222,29 +224,33 @@ def keypoint_virtual_vertices(assets: assets_lib.BodyAssets,
     their posed positions.
 
   Raises:
-    ValueError: for a regressor with negative entries or the wrong shape.
+    ValueError: for a regressor of the wrong shape.
   """
   regressor = np.asarray(regressor, np.float64)
   if regressor.ndim != 2 or regressor.shape[1] != assets.num_vertices:
     raise ValueError(f"regressor must have shape [K, {assets.num_vertices}],"
                      f" got {regressor.shape}.")
-  if np.any(regressor < 0):
-    raise ValueError("keypoint_virtual_vertices needs a regressor with "
-                     "entries ≥ 0.")
   share = np.einsum("kv,vj->kjv", regressor, assets.weights)   # [K, J, V]
-  coeff = share.sum(axis=2)                                    # [K, J]
-  pairs = np.argwhere(coeff > tol)                             # [P, 2]
-  pair_coeff = coeff[pairs[:, 0], pairs[:, 1]]                 # [P]
-  mix = share[pairs[:, 0], pairs[:, 1]] / pair_coeff[:, None]  # [P, V]
+  mixes, joints, columns = [], [], []
+  for sign in (1.0, -1.0):
+    part = np.maximum(sign * share, 0.0)                      # [K, J, V]
+    coeff = part.sum(axis=2)                                   # [K, J]
+    pairs = np.argwhere(coeff > tol)                           # [P±, 2]
+    pair_coeff = coeff[pairs[:, 0], pairs[:, 1]]               # [P±]
+    mixes.append(part[pairs[:, 0], pairs[:, 1]] / pair_coeff[:, None])
+    joints.append(pairs[:, 1])
+    columns.append((pairs[:, 0], sign * pair_coeff))
+  mix = np.concatenate(mixes)                                  # [P, V]
   rows = {
       "v_template": mix @ assets.v_template,
       "shapedirs": np.einsum("pv,vcs->pcs", mix, assets.shapedirs),
       "posedirs": None if assets.posedirs is None else np.einsum(
           "pv,vcs->pcs", mix, assets.posedirs),
-      "weights": np.eye(assets.num_joints)[pairs[:, 1]],
+      "weights": np.eye(assets.num_joints)[np.concatenate(joints)],
   }
-  combine = np.zeros((len(regressor), len(pairs)))
-  combine[pairs[:, 0], np.arange(len(pairs))] = pair_coeff
+  combine = np.zeros((len(regressor), len(mix)))
+  combine[np.concatenate([k for k, _ in columns]), np.arange(len(mix))] = (
+      np.concatenate([c for _, c in columns]))
   return rows, combine
 
 

@@ -77,7 +77,7 @@ class LossComputerTest(testing.TestCase):
       computer = training.LossComputer(cfg, assets)
       _, terms[stride], pred = computer(model, batch, weights,
                                         training=False)
-    self.assertLess(len(computer.vertex_rows), assets.num_vertices // 2)
+    self.assertLess(computer.num_loss_vertices, assets.num_vertices // 2)
     for t in ("parameter", "camera", "joint", "reprojection"):
       self.assertAllClose(terms[3][t], terms[1][t], rtol=1e-4, msg=t)
     # The strided vertex loss is the full mean over every third vertex.
@@ -89,7 +89,7 @@ class LossComputerTest(testing.TestCase):
     self.assertAllClose(terms[3]["vertex"],
                         losses.vertex_loss(posed[:, subset], gt[:, subset]),
                         rtol=1e-4)
-    self.assertIsNone(full.vertex_rows)
+    self.assertIsNone(full.num_loss_vertices)
 
 
 class OverfitTest(testing.TestCase):

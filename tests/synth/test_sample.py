@@ -137,11 +137,24 @@ class SampleTest(testing.TestCase):
     self.assertLess(num_virtual,
                     np.count_nonzero(np.any(regressor != 0, axis=0)))
 
-  def test_keypoint_virtual_vertices_rejects_negative_regressor(self):
-    regressor = np.zeros((2, self.assets.num_vertices))
-    regressor[0, 0] = -1.0
-    with self.assertRaisesRegex(ValueError, "≥ 0"):
-      sample.keypoint_virtual_vertices(self.assets, regressor)
+  def test_keypoint_virtual_vertices_take_any_regressor(self):
+    # Mixed signs (an H36M-style regressor) stay exact.
+    rng = np.random.default_rng(5)
+    regressor = np.zeros((3, self.assets.num_vertices))
+    for k in range(3):
+      ids = rng.choice(self.assets.num_vertices, 20, replace=False)
+      regressor[k, ids] = rng.normal(size=20)
+    betas = rng.normal(size=(2, 10)).astype(np.float32)
+    theta = (0.4 * rng.normal(size=(2, 72))).astype(np.float32)
+    reduced = sample.reduced_body(self.assets, np.arange(5), regressor)
+    full = lbs.forward_axis_angle(self.assets, betas, theta).vertices.numpy()
+    part = lbs.forward_axis_angle(reduced.assets, betas,
+                                  theta).vertices.numpy()
+    self.assertAllClose(
+        np.einsum("kv,bvc->bkc", reduced.keypoint_regressor, part),
+        np.einsum("kv,bvc->bkc", regressor, full), atol=1e-5)
+    self.assertIsNone(
+        sample.reduced_body(self.assets, np.arange(5)).keypoint_regressor)
     with self.assertRaisesRegex(ValueError, "shape"):
       sample.keypoint_virtual_vertices(self.assets, regressor[:, :5])
 
