@@ -16,8 +16,8 @@ One sample is a body in a camera frame (OpenCV axes) framed in an S×S crop:
 
 Steps per batch: sample poses (prior or user pose bank) and reject
 implausible ones (`synth/plausibility.py`); sample β; apply a random viewpoint
-(`synth/viewpoint.py`); pose the body with `body.lbs` (only the proxy's and
-the keypoint regressor's vertices, `reduced_body`); fit the translation so
+(`synth/viewpoint.py`); pose the body with `body.lbs` (only the proxy's
+vertices and the keypoints' virtual vertices, `reduced_body`); fit the translation so
 the body fills the crop (`synth/framing.py`); project; rasterize the silhouette
 and the z-buffer at the keypoint pixels (`synth/raster.py`).
 
@@ -331,9 +331,6 @@ class SampleGenerator:
     self.keypoint_set = keypoints_lib.get(config.keypoint_set)
     rest = assets.j_regressor @ assets.v_template
     self._rest_joints = rest - rest[0]
-    regressor = keypoints_lib.regressor(assets, self.keypoint_set)
-    self._kp_support = np.flatnonzero(np.any(regressor != 0, axis=0))
-    self._kp_regressor = regressor[:, self._kp_support]
     self._proxy = proxy_lib.make_proxy(assets, config.proxy_cell)
     # Parts of the proxy's faces: a proxy vertex is a full-mesh vertex.
     self._face_parts = np.argmax(
@@ -345,28 +342,30 @@ class SampleGenerator:
          else config.landmark_margin for src in self.keypoint_set.sources])
     self._owned_margin = config.owned_margin
     self._faces = self._proxy.faces
-    num_joints = assets.num_joints
-    # Only the proxy's vertices and the keypoint regressor's support are ever
-    # read: pose just those (rows of the model are independent).
-    kept = np.union1d(self._proxy.vertex_ids, self._kp_support)
-    self._proxy_rows = np.searchsorted(kept, self._proxy.vertex_ids)
-    self._kp_rows = np.searchsorted(kept, self._kp_support)
+    # Only the proxy's vertices and the keypoints are ever read: pose the
+    # proxy's rows and the keypoints' virtual vertices (`reduced_body`).
     # Tracing costs ~0.7 s: generators of one model share their function.
-    key = (kept.tobytes(), config.shape.num_betas)
+    key = (self._proxy.vertex_ids.tobytes(), self.keypoint_set.name,
+           config.shape.num_betas)
     with _POSE_LOCK:
       per_model = _POSE_CACHE.setdefault(assets, {})
       if key not in per_model:
-        reduced = reduced_body(assets, kept).assets
+        reduced = reduced_body(
+            assets, self._proxy.vertex_ids,
+            keypoints_lib.regressor(assets, self.keypoint_set))
 
         @tf.function(input_signature=[
             tf.TensorSpec([None, config.shape.num_betas], tf.float32),
-            tf.TensorSpec([None, 3 * num_joints], tf.float32)])
+            tf.TensorSpec([None, 3 * assets.num_joints], tf.float32)])
         def pose_body(betas, theta):
-          out = lbs.forward_axis_angle(reduced, betas, theta)
+          out = lbs.forward_axis_angle(reduced.assets, betas, theta)
           return out.vertices, out.joints
 
         per_model[key] = (reduced, pose_body)
-      self._reduced, self._pose_body = per_model[key]
+      reduced, self._pose_body = per_model[key]
+    # The keypoints from the reduced rows (its weights sum to 1 per keypoint,
+    # so a translation of the rows translates the keypoints).
+    self._kp_regressor = reduced.keypoint_regressor
 
   def sample_poses(self, rng: np.random.Generator, n: int):
     """`n` plausible body poses `[n, 72]` (root in the SMPL world) and their
@@ -428,11 +427,11 @@ class SampleGenerator:
                                     tf.constant(theta, tf.float32))
     verts = verts.numpy().astype(np.float64)
     joints = joints.numpy().astype(np.float64)
-    surface = verts[:, self._proxy_rows]
+    surface = verts[:, :len(self._proxy.vertex_ids)]
     transl = framing.fit_translation(surface, cfg.camera, scale, shift)
     joints += transl[:, None]
     surface += transl[:, None]
-    kp3d = self._kp_regressor @ (verts[:, self._kp_rows] + transl[:, None])
+    kp3d = self._kp_regressor @ verts + transl[:, None]
     cam = cfg.camera
     size = cam.image_size
     kp2d = framing.project(kp3d, cam.focal_length, cam.principal_point)
