@@ -61,6 +61,8 @@ class DataConfig:
     cache: when generating, also save the arrays here ("" = do not).
     noise: keypoint corruption applied to the training inputs.
     clean_fraction: fraction of examples fed without corruption.
+    mirror: fraction of examples replaced by their mirror image (x ↦ −x:
+      left and right swap, `mirror_example`), which doubles the poses seen.
   """
   source: str = "generate"
   num_examples: int = 20000
@@ -69,6 +71,7 @@ class DataConfig:
   cache: str = ""
   noise: corruption.CorruptionConfig = corruption.CorruptionConfig()
   clean_fraction: float = 0.2
+  mirror: float = 0.0
 
   def __post_init__(self):
     if isinstance(self.noise, dict):
@@ -79,6 +82,8 @@ class DataConfig:
                        f"{self.num_examples}.")
     if not 0.0 <= self.clean_fraction <= 1.0:
       raise ValueError("clean_fraction must be in [0, 1].")
+    if not 0.0 <= self.mirror <= 1.0:
+      raise ValueError("mirror must be in [0, 1].")
 
 
 def weak_perspective_from_samples(batch: sample_lib.SampleBatch,
@@ -188,17 +193,58 @@ def clean_confidence(visibility):
   return tf.cast(tf.convert_to_tensor(visibility) > 0, tf.float32)
 
 
+def mirror_example(arrays, keypoint_set: str = "COCO_17"):
+  """The mirror image (x ↦ −x) of a batch of arrays: keypoints and joints
+  swap sides, θ as `pose_prior.mirror_rotations` (axis-angle
+  (a, b, c) ↦ (a, −b, −c)), t_x ↦ −t_x, the silhouette flipped left to
+  right; β unchanged (the shape space is taken as symmetric, as the flip
+  test does)."""
+  out = dict(arrays)
+  kp_perm = keypoints_lib.flip_permutation(
+      keypoints_lib.get(keypoint_set).size,
+      keypoints_lib.get(keypoint_set).flip_pairs)
+  joint_perm = keypoints_lib.flip_permutation(
+      24, keypoints_lib.SMPL_24.flip_pairs)
+  out["keypoints"] = tf.gather(arrays["keypoints"], kp_perm, axis=1) * (
+      tf.constant([-1.0, 1.0]))
+  out["visibility"] = tf.gather(arrays["visibility"], kp_perm, axis=1)
+  theta = tf.reshape(arrays["theta"], [-1, 24, 3])
+  theta = tf.gather(theta, joint_perm, axis=1) * tf.constant([1.0, -1.0, -1.0])
+  out["theta"] = tf.reshape(theta, [-1, 72])
+  out["camera"] = arrays["camera"] * tf.constant([1.0, -1.0, 1.0])
+  out["silhouette"] = tf.reverse(arrays["silhouette"], axis=[2])
+  return out
+
+
+def _select(mask, a, b):
+  """`a` where the `[B]` mask holds, else `b`, for each array of two dicts."""
+  out = {}
+  for key in a:
+    m = tf.reshape(mask, [-1] + [1] * (len(a[key].shape) - 1))
+    out[key] = tf.where(m, a[key], b[key])
+  return out
+
+
 def to_batch(arrays, noise: corruption.CorruptionConfig,
-             clean_fraction: float, seed, keypoint_set: str = "COCO_17"):
+             clean_fraction: float, seed, keypoint_set: str = "COCO_17",
+             mirror: float = 0.0):
   """Adds the derived tensors to a batch of arrays (a dict of tensors):
 
     inputs    `[B, K, 2]` corrupted keypoints, `confidence` `[B, K]`
     rotmats   `[B, 24, 3, 3]` from θ
     keypoint_weight `[B, K]` 1 for keypoints inside the crop
+
+  A fraction `mirror` of the examples is first replaced by its mirror image
+  (`mirror_example`).
   """
+  seed = tf.cast(seed, tf.int64)
+  if mirror > 0:
+    flip = tf.random.stateless_uniform(
+        [tf.shape(arrays["theta"])[0]],
+        tf.random.experimental.stateless_fold_in(seed, 1)) < mirror
+    arrays = _select(flip, mirror_example(arrays, keypoint_set), arrays)
   out = dict(arrays)
-  seeds = tf.random.experimental.stateless_split(
-      tf.cast(seed, tf.int64), num=2)
+  seeds = tf.random.experimental.stateless_split(seed, num=2)
   noisy, confidence, _ = corruption.corrupt(
       arrays["keypoints"], arrays["visibility"], noise,
       keypoints_lib.get(keypoint_set).flip_pairs, seeds[0])
@@ -218,7 +264,8 @@ def to_batch(arrays, noise: corruption.CorruptionConfig,
 def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
                  noise: corruption.CorruptionConfig, clean_fraction: float,
                  seed: int, training: bool = True,
-                 keypoint_set: str = "COCO_17") -> tf.data.Dataset:
+                 keypoint_set: str = "COCO_17",
+                 mirror: float = 0.0) -> tf.data.Dataset:
   """Batches of `to_batch` dicts; shuffled and repeated when training."""
   n = len(arrays["theta"])
   ds = tf.data.Dataset.from_tensor_slices({k: arrays[k] for k in ARRAY_KEYS})
@@ -228,6 +275,6 @@ def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
   ds = ds.batch(batch_size, drop_remainder=training)
   ds = ds.enumerate().map(
       lambda i, a: to_batch(a, noise, clean_fraction, tf.stack(
-          [tf.cast(seed, tf.int64), i]), keypoint_set),
+          [tf.cast(seed, tf.int64), i]), keypoint_set, mirror),
       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   return ds.prefetch(2)

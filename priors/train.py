@@ -40,6 +40,8 @@ flags.DEFINE_float("noise_sigma", corruption.CorruptionConfig().sigma,
                    "Keypoint jitter, fraction of the person size (the other "
                    "corruption settings are synth.corruption's defaults).")
 flags.DEFINE_float("clean_fraction", 0.2, "Fraction of uncorrupted inputs.")
+flags.DEFINE_float("mirror", 0.0,
+                   "Fraction of examples replaced by their mirror image.")
 flags.DEFINE_integer("hidden_units", 1024, "Width of the bilinear units.")
 flags.DEFINE_float("dropout", 0.5, "Dropout inside the bilinear units.")
 flags.DEFINE_enum("rotation_head", "6d", list(pose_prior.ROTATION_HEADS),
@@ -81,7 +83,7 @@ def config_from_flags() -> config_lib.TrainConfig:
           source=f.data, num_examples=f.num_examples, seed=f.data_seed,
           keypoint_set=f.keypoint_set, cache=f.data_cache,
           noise=corruption.CorruptionConfig(sigma=f.noise_sigma),
-          clean_fraction=f.clean_fraction),
+          clean_fraction=f.clean_fraction, mirror=f.mirror),
       pose_model=pose_prior.PosePriorConfig(
           num_keypoints=keypoints.get(f.keypoint_set).size,
           hidden_units=f.hidden_units, dropout=f.dropout,

@@ -262,7 +262,7 @@ def train(config: config_lib.TrainConfig,
   dataset = data_lib.make_dataset(
       arrays, config.batch_size, config.data.noise,
       config.data.clean_fraction, seed=config.seed + start_step,
-      keypoint_set=config.data.keypoint_set)
+      keypoint_set=config.data.keypoint_set, mirror=config.data.mirror)
   iterator = iter(strategy.experimental_distribute_dataset(dataset))
   computer = LossComputer(config, assets)
   replicas = strategy.num_replicas_in_sync

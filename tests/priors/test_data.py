@@ -4,9 +4,11 @@ and the tf.data pipeline."""
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from body import keypoints
 from body import lbs
+from body import rotation
 from body import toy
 from priors import data
 from priors import pose_prior
@@ -95,11 +97,57 @@ class DataTest(testing.TestCase):
     with self.assertRaisesRegex(ValueError, "COCO_17 keypoints, not LSP_14"):
       data.arrays_from_records(directory, "LSP_14")
 
+  def test_mirror_example(self):
+    a = {k: tf.constant(v) for k, v in self.arrays.items()}
+    m = data.mirror_example(a)
+    # Twice is the identity.
+    twice = data.mirror_example(m)
+    for k in data.ARRAY_KEYS:
+      self.assertAllClose(twice[k], a[k], msg=k)
+    # θ as the flip test mirrors rotations; left and right keypoints swap.
+    rotmats = rotation.axis_angle_to_matrix(tf.reshape(a["theta"], [-1, 24, 3]))
+    self.assertAllClose(
+        rotation.axis_angle_to_matrix(tf.reshape(m["theta"], [-1, 24, 3])),
+        pose_prior.mirror_rotations(rotmats), atol=1e-5)
+    names = keypoints.COCO_17.names
+    left_eye, right_eye = names.index("left_eye"), names.index("right_eye")
+    self.assertAllClose(m["keypoints"][:, left_eye, 0],
+                        -a["keypoints"][:, right_eye, 0])
+    self.assertAllEqual(m["silhouette"][:, :, 0], a["silhouette"][:, :, -1])
+    self.assertAllEqual(m["betas"], a["betas"])
+    # The mirrored parameters pose the mirrored keypoints (the toy body is
+    # symmetric), as the originals pose theirs.
+    assets = toy.make_assets()
+    body = lbs.forward_axis_angle(assets, m["betas"], m["theta"])
+    kp3d = keypoints.regress(assets, body.vertices, keypoints.COCO_17)
+    projected = pose_prior.project_weak_perspective(kp3d, m["camera"]).numpy()
+    err_px = 128 * np.linalg.norm(projected - m["keypoints"].numpy(), axis=-1)
+    self.assertLess(np.median(err_px), 4.0)
+
+  def test_to_batch_mirrors_a_fraction(self):
+    a = {k: tf.constant(v) for k, v in self.arrays.items()}
+    none = data.to_batch(a, corruption.CLEAN, 1.0, [3, 0], mirror=0.0)
+    every = data.to_batch(a, corruption.CLEAN, 1.0, [3, 0], mirror=1.0)
+    some = data.to_batch(a, corruption.CLEAN, 1.0, [3, 0], mirror=0.5)
+    self.assertAllClose(none["keypoints"], a["keypoints"])
+    self.assertAllClose(every["keypoints"],
+                        data.mirror_example(a)["keypoints"])
+    flipped = np.any(some["theta"].numpy() != a["theta"].numpy(), axis=1)
+    self.assertGreater(flipped.mean(), 0.1)
+    self.assertLess(flipped.mean(), 0.9)
+    # Inputs, targets and rotations stay together.
+    self.assertAllClose(some["inputs"], some["keypoints"] * some[
+        "confidence"][..., None])
+    self.assertAllClose(some["rotmats"], rotation.axis_angle_to_matrix(
+        tf.reshape(some["theta"], [-1, 24, 3])), atol=1e-6)
+
   def test_config_validation(self):
     with self.assertRaises(ValueError):
       data.DataConfig(num_examples=0)
     with self.assertRaises(ValueError):
       data.DataConfig(clean_fraction=1.5)
+    with self.assertRaises(ValueError):
+      data.DataConfig(mirror=-0.1)
 
 
 if __name__ == "__main__":
