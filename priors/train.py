@@ -57,6 +57,9 @@ flags.DEFINE_integer("vertex_stride", 1,
                      "Vertex loss on every N-th vertex (1 = all; see "
                      "priors.config.LossConfig).")
 flags.DEFINE_float("joint_weight", 100.0, "3D joint loss weight.")
+flags.DEFINE_float("reprojection_weight", 100.0,
+                   "2D keypoint reprojection loss weight.")
+flags.DEFINE_float("camera_weight", 10.0, "Camera parameter loss weight.")
 flags.DEFINE_float("render_weight", 10.0, "Soft-silhouette loss weight.")
 flags.DEFINE_float("render_start", 1.0,
                    "Fraction of steps before the render loss (1 = never).")
@@ -94,7 +97,9 @@ def config_from_flags() -> config_lib.TrainConfig:
           parameter=f.parameter_loss, parameter_weight=f.parameter_weight,
           vertex_weight=f.vertex_weight,
           vertex_start=f.vertex_start, vertex_stride=f.vertex_stride,
-          joint_weight=f.joint_weight, render_weight=f.render_weight,
+          joint_weight=f.joint_weight,
+          reprojection_weight=f.reprojection_weight,
+          camera_weight=f.camera_weight, render_weight=f.render_weight,
           render_start=f.render_start),
       batch_size=f.batch_size, num_steps=f.num_steps,
       learning_rate=f.learning_rate, init_weights=f.init_weights,
