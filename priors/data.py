@@ -62,7 +62,9 @@ class DataConfig:
     noise: keypoint corruption applied to the training inputs.
     clean_fraction: fraction of examples fed without corruption.
     mirror: fraction of examples replaced by their mirror image (x ↦ −x:
-      left and right swap, `mirror_example`), which doubles the poses seen.
+      left and right swap, `mirror_example`). It doubles the poses seen,
+      which helped short runs over few poses and cost a little over many
+      (priors/weights/README.md), so it is off by default.
   """
   source: str = "generate"
   num_examples: int = 20000
@@ -198,7 +200,8 @@ def mirror_example(arrays, keypoint_set: str = "COCO_17"):
   swap sides, θ as `pose_prior.mirror_rotations` (axis-angle
   (a, b, c) ↦ (a, −b, −c)), t_x ↦ −t_x, the silhouette flipped left to
   right; β unchanged (the shape space is taken as symmetric, as the flip
-  test does)."""
+  test does). t_x ↦ −t_x neglects the rest pelvis's x offset (5 μm for
+  the bundled body)."""
   out = dict(arrays)
   kp_perm = keypoints_lib.flip_permutation(
       keypoints_lib.get(keypoint_set).size,
