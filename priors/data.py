@@ -201,13 +201,11 @@ def mirror_example(arrays, keypoint_set: str = "COCO_17"):
   (a, b, c) ↦ (a, −b, −c)), t_x ↦ −t_x, the silhouette flipped left to
   right; β unchanged (the shape space is taken as symmetric, as the flip
   test does). t_x ↦ −t_x neglects the rest pelvis's x offset (5 μm for
-  the bundled body)."""
+  the bundled body). In TF, for the input pipeline: θ as NumPy's
+  `synth.pose_prior.mirror_poses`."""
   out = dict(arrays)
-  kp_perm = keypoints_lib.flip_permutation(
-      keypoints_lib.get(keypoint_set).size,
-      keypoints_lib.get(keypoint_set).flip_pairs)
-  joint_perm = keypoints_lib.flip_permutation(
-      24, keypoints_lib.SMPL_24.flip_pairs)
+  kp_perm = keypoints_lib.get(keypoint_set).flip_permutation()
+  joint_perm = keypoints_lib.SMPL_24.flip_permutation()
   out["keypoints"] = tf.gather(arrays["keypoints"], kp_perm, axis=1) * (
       tf.constant([-1.0, 1.0]))
   out["visibility"] = tf.gather(arrays["visibility"], kp_perm, axis=1)

@@ -17,9 +17,10 @@ One sample is a body in a camera frame (OpenCV axes) framed in an S×S crop:
 Steps per batch: sample poses (prior or user pose bank) and reject
 implausible ones (`synth/plausibility.py`); sample β; apply a random viewpoint
 (`synth/viewpoint.py`); pose the body with `body.lbs` (only the proxy's
-vertices and the keypoints' virtual vertices, `reduced_body`); fit the translation so
-the body fills the crop (`synth/framing.py`); project; rasterize the silhouette
-and the z-buffer at the keypoint pixels (`synth/raster.py`).
+vertices and the keypoints' virtual vertices, `reduced_body`); fit the
+translation so the body fills the crop (`synth/framing.py`); project;
+rasterize the silhouette and the z-buffer at the keypoint pixels
+(`synth/raster.py`).
 
 Occlusion: a keypoint inside the crop is hidden when the front-most surface at
 its pixel (in the R×R z-buffer) lies clearly in front of it. "Clearly" depends
