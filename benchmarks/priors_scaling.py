@@ -112,6 +112,9 @@ def main(argv):
   if len(set(steps)) != len(steps) or min(steps) <= 0:
     raise app.UsageError(f"--steps must be distinct positive integers, got "
                          f"{f.steps}.")
+  if len(f.targets) != 2:
+    raise app.UsageError(f"--targets takes two values (PA-MPJPE, PVE), got "
+                         f"{f.targets}.")
   pa_target, pve_target = (float(t) for t in f.targets)
 
   runs = []
