@@ -78,7 +78,7 @@ def train_or_reuse(config: config_lib.TrainConfig) -> Dict:
   """Trains `config` unless its weights exist; returns weights and seconds
   (None when the weights came from an earlier invocation that did not
   record them)."""
-  weights = os.path.join(config.model_dir, "pose_prior.weights.h5")
+  weights = training.weights_path(config)
   timing = os.path.join(config.model_dir, "seconds.json")
   if not os.path.isfile(weights):
     logging.warning("training %d steps in %s", config.num_steps,
@@ -129,8 +129,7 @@ def main(argv):
                               keypoint_set)
   shape_model = pretrained.load_shape_prior()
   for run in runs:
-    model = training.build_model(base)
-    model.load_weights(run["weights"])
+    model = pretrained.load_pose_prior(run["weights"])
     row, = evaluation.evaluate(
         assets, held, model, shape_model,
         {NOISE: evaluation.NOISE_SETTINGS[NOISE]}, keypoint_set,

@@ -112,7 +112,7 @@ def row_configs(spec, f, model_dir):
                  render_start=spec["render_start"])
   second = dataclasses.replace(
       second, learning_rate=f.finetune_lr,
-      init_weights=os.path.join(first.model_dir, "pose_prior.weights.h5"))
+      init_weights=training.weights_path(first))
   return [first, second]
 
 

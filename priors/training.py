@@ -210,6 +210,11 @@ def overlay_images(assets, vertices: np.ndarray, camera: np.ndarray,
   return image
 
 
+def weights_path(config: config_lib.TrainConfig) -> str:
+  """Where `train` writes the final weights of `config`'s run."""
+  return os.path.join(config.model_dir, f"{config.prior}_prior.weights.h5")
+
+
 def _restore_or_init(manager, checkpoint, model, init_weights):
   latest = manager.latest_checkpoint
   if latest:
@@ -328,18 +333,17 @@ def train(config: config_lib.TrainConfig,
     if current % config.checkpoint_every == 0:
       manager.save(checkpoint_number=current)
   seconds = time.time() - t0
-  weights_path = os.path.join(config.model_dir,
-                              f"{config.prior}_prior.weights.h5")
+  final_weights = weights_path(config)
   if current >= config.num_steps:
     if manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(
         f"-{current}"):
       manager.save(checkpoint_number=current)
-    tmp = weights_path[:-len(".weights.h5")] + ".tmp.weights.h5"
+    tmp = final_weights[:-len(".weights.h5")] + ".tmp.weights.h5"
     model.save_weights(tmp)
-    os.replace(tmp, weights_path)
+    os.replace(tmp, final_weights)
   writer.flush()
   return TrainResult(final_step=current, start_step=start_step,
-                     last_losses=last, weights_path=weights_path,
+                     last_losses=last, weights_path=final_weights,
                      seconds=seconds)
 
 

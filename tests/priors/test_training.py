@@ -122,6 +122,7 @@ class OverfitTest(testing.TestCase):
     self.assertGreater(result.last_losses["vertex"], 0.0)
     self.assertLess(result.last_losses["vertex"], 1e-4)     # < 1 cm RMS
     self.assertTrue(os.path.isfile(result.weights_path))
+    self.assertEqual(result.weights_path, training.weights_path(cfg))
 
   def test_shape_prior_overfits_a_tiny_set(self):
     arrays = _arrays(16)
