@@ -1,4 +1,4 @@
-"""Named keypoint sets (SMPL_24, COCO_17, COCO_21, LSP_14) and their
+"""Named keypoint sets (SMPL_24, COCO_17, COCO_21, LSP_14, COCO_21_LSP) and their
 regressors.
 
 A keypoint is either a body-model joint or a surface landmark (a vertex). A
@@ -151,8 +151,19 @@ LSP_14 = _make_set(
      ("left_shoulder", "neck"), ("neck", "head_top"),
      ("right_hip", "right_shoulder"), ("left_hip", "left_shoulder")])
 
+# Human2D's set: COCO_21 and LSP's neck and head top, so that one network
+# serves the COCO_21 PosePrior (its first 21 points) and learns from every
+# point that LSP / LSP-extended annotate.
+COCO_21_LSP = _make_set(
+    "COCO_21_LSP", _COCO_21_NAMES + ("neck", "head_top"),
+    _COCO_21_NAMES + ("neck", "head_top"),
+    [(a, b) for a, b in ((_COCO_21_NAMES[i], _COCO_21_NAMES[j])
+                         for i, j in COCO_21.edges)] +
+    [("neck", "head_top"), ("left_shoulder", "neck"),
+     ("right_shoulder", "neck")])
+
 KEYPOINT_SETS: Dict[str, KeypointSet] = {
-    s.name: s for s in (SMPL_24, COCO_17, COCO_21, LSP_14)}
+    s.name: s for s in (SMPL_24, COCO_17, COCO_21, LSP_14, COCO_21_LSP)}
 
 
 def get(name: str) -> KeypointSet:

@@ -13,7 +13,7 @@ from tests import testing
 class KeypointsTest(testing.TestCase):
 
   @testing.parameters(("SMPL_24", 24), ("COCO_17", 17), ("COCO_21", 21),
-                      ("LSP_14", 14))
+                      ("LSP_14", 14), ("COCO_21_LSP", 23))
   def test_sets_are_consistent(self, name, size):
     kset = keypoints.get(name)
     self.assertEqual(kset.size, size)
@@ -34,6 +34,8 @@ class KeypointsTest(testing.TestCase):
     self.assertLen(reached, size)
 
   def test_known_orders(self):
+    self.assertEqual(keypoints.COCO_21_LSP.names[:21], keypoints.COCO_21.names)
+    self.assertEqual(keypoints.COCO_21_LSP.names[21:], ("neck", "head_top"))
     self.assertEqual(keypoints.LSP_14.names[0], "right_ankle")
     self.assertEqual(keypoints.LSP_14.names[13], "head_top")
     self.assertEqual(keypoints.COCO_17.names[:3],
