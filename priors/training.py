@@ -32,7 +32,7 @@ from priors import data as data_lib
 from priors import losses
 from priors import pose_prior
 from priors import shape_prior
-from priors import summaries
+from synth import summaries
 from render import camera as camera_lib
 from render import losses as render_losses
 from render import soft_silhouette

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from priors import summaries
+from synth import summaries
 from tests import testing
 
 

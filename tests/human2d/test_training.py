@@ -1,0 +1,101 @@
+"""Tests for human2d/training.py: overfitting a handful of images, resume."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from human2d import config
+from human2d import data
+from human2d import training
+from tests import testing
+
+
+def _fixed_batches(cfg: config.TrainConfig, n_images=4, seed=0):
+  """An infinite dataset repeating the same `n_images` examples: blobs on
+  a plain background, keypoints on the blobs, a silhouette."""
+  rng = np.random.default_rng(seed)
+  m, s = cfg.model.heatmap_size, cfg.model.input_size
+  k = cfg.model.num_keypoints
+  examples = []
+  for _ in range(n_images):
+    image = np.full([s, s, 3], 60, np.float32)
+    xy = rng.uniform(8, s - 8, size=[k, 2]).astype(np.float32)
+    for x, y in xy:
+      image[int(y) - 2:int(y) + 3, int(x) - 2:int(x) + 3] = 220
+    ex = data.make_example(image, xy, np.ones([k], np.float32),
+                           (image[..., 0] > 100).astype(np.float32), True,
+                           tf.fill([2], (s - 1) / 2), float(s), 0.0,
+                           cfg.model, cfg.augment, cfg.sigma,
+                           tf.constant([0, 0], tf.int64), training=False)
+    examples.append(ex)
+  batch = {key: tf.stack([e[key] for e in examples]) for key in examples[0]}
+  return tf.data.Dataset.from_tensors(batch).repeat()
+
+
+def _config(model_dir, **kw):
+  base = dict(model_dir=model_dir,
+              model=config.preset("tiny", channels=16, num_stacks=1),
+              sources=(config.SourceConfig("records", "unused"),),
+              batch_size=4, num_steps=150, optimizer="adam",
+              learning_rate=3e-3, warmup_steps=10, checkpoint_every=50,
+              log_every=50, image_every=100, sigma=1.0)
+  base.update(kw)
+  return config.TrainConfig(**base)
+
+
+class TrainingTest(testing.TestCase):
+
+  def test_overfits_a_handful_of_images(self):
+    cfg = _config(self.create_tempdir().full_path)
+    result = training.train(cfg, _fixed_batches(cfg))
+    self.assertEqual(result.final_step, 150)
+    self.assertTrue(os.path.exists(result.weights_path))
+    # The first step's loss is ~100 × MSE of random outputs plus ln 2; the
+    # fitted network must be far below it.
+    first = _config(self.create_tempdir().full_path, num_steps=1,
+                    log_every=1)
+    start = training.train(first, _fixed_batches(first)).last_losses
+    self.assertLess(result.last_losses["total"], 0.2 * start["total"])
+    self.assertLess(result.last_losses["silhouette"], 0.35)
+
+  def test_resume_after_a_crash_matches_an_uninterrupted_run(self):
+    d = self.create_tempdir().full_path
+    cfg = _config(d, num_steps=20, checkpoint_every=5, log_every=5)
+    ds = _fixed_batches(cfg)
+    # The run dies at step 13 (its data source fails), after the step-10
+    # checkpoint; the rerun resumes from there.
+    with self.assertRaisesRegex(ValueError, "ran out"):
+      training.train(cfg, ds.take(13))
+    result = training.train(cfg, ds)
+    self.assertEqual(result.start_step, 10)
+    self.assertEqual(result.final_step, 20)
+    whole = _config(self.create_tempdir().full_path, num_steps=20,
+                    checkpoint_every=5, log_every=5)
+    uninterrupted = training.train(whole, ds)
+    self.assertAllClose(result.last_losses["total"],
+                        uninterrupted.last_losses["total"], rtol=1e-4)
+
+  def test_rerun_with_other_flags_is_refused_before_writing(self):
+    d = self.create_tempdir().full_path
+    cfg = _config(d, num_steps=2, checkpoint_every=1, log_every=1)
+    training.train(cfg, _fixed_batches(cfg))
+    with open(os.path.join(d, "config.json")) as f:
+      before = f.read()
+    other = _config(d, num_steps=2, learning_rate=1e-4)
+    with self.assertRaisesRegex(ValueError, "learning_rate"):
+      training.train(other, _fixed_batches(other))
+    with open(os.path.join(d, "config.json")) as f:
+      self.assertEqual(f.read(), before)
+
+  def test_learning_rate_schedule(self):
+    cfg = _config("/tmp/unused", num_steps=100, warmup_steps=10)
+    rate = training.learning_rate(cfg)
+    self.assertAllClose(rate(0), cfg.learning_rate / 10)
+    self.assertAllClose(rate(10), cfg.learning_rate)
+    self.assertAllClose(rate(100), cfg.learning_rate * cfg.final_lr_fraction)
+
+
+
+if __name__ == "__main__":
+  testing.main()
