@@ -51,7 +51,10 @@ class Human2D:
   def load(cls, weights: Optional[str] = None,
            config: Optional[str] = None) -> "Human2D":
     """From a weights file and its `*.config.json` (default: the shipped
-    `small` weights)."""
+    `small` weights), or from a training run's `model_dir` (its newest
+    checkpoint and config.json)."""
+    if weights and os.path.isdir(weights):
+      return cls._from_model_dir(weights)
     if weights is None:
       weights = os.path.join(WEIGHTS_DIR, SHIPPED + ".weights.h5")
     if config is None:
@@ -63,6 +66,17 @@ class Human2D:
     cfg = config_lib.model_from_json(config)
     model = hourglass.build(cfg)
     model.load_weights(weights)
+    return cls(model, cfg)
+
+  @classmethod
+  def _from_model_dir(cls, model_dir: str) -> "Human2D":
+    cfg = config_lib.model_from_json(os.path.join(model_dir, "config.json"))
+    latest = tf.train.latest_checkpoint(os.path.join(model_dir,
+                                                     "checkpoints"))
+    if latest is None:
+      raise ValueError(f"no checkpoint in {model_dir}/checkpoints.")
+    model = hourglass.build(cfg)
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
     return cls(model, cfg)
 
   def heatmaps(self, crops, flip_test: bool = True):
