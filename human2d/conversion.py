@@ -45,7 +45,7 @@ def guarded(path: str, entry: str, skip_bad: bool,
     if not skip_bad:
       raise ValueError(f"{message} (skip_bad=True, or --skip_bad, skips such "
                        f"entries with a warning)") from e
-    logging.warning("%s; skipped.", message)
+    logging.warning("%s Skipped.", message)
     return None
 
 
