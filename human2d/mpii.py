@@ -15,10 +15,11 @@ On disk: `mpii_human_pose_v1_u12_1.mat` (in the release's
                                   carry only scale and objpos: no joints)
   single_person{i}                the indices r of well-separated people
 
-The release's quirks, all handled here: a struct array of one element may
-come as a struct; empty fields are `[]`; `is_visible` is a number, the
-character '0' / '1', or empty; a test image's `annorect` lacks the
-`annopoints` and head-box fields.
+The release's quirks, all handled here: empty fields are `[]`;
+`is_visible` is a number, the character '0' / '1', or empty; a test
+image's `annorect` lacks the `annopoints` and head-box fields; read with
+scipy's `squeeze_me`, a struct array of one element comes as a lone struct
+and a 1×1 number as a scalar.
 
 Joint ids: 0 r ankle, 1 r knee, 2 r hip, 3 l hip, 4 l knee, 5 l ankle,
 6 pelvis, 7 thorax, 8 upper neck, 9 head top, 10 r wrist, 11 r elbow,
@@ -185,18 +186,21 @@ def find_annotations(root: str) -> str:
                    f"folder holding it or mpii_human_pose_v1_u12_2/).")
 
 
-def people(mat_path: str, skip_bad: bool = False) -> Iterator[Person]:
+def people(mat_path: str, skip_bad: bool = False,
+           squeeze_me: bool = False) -> Iterator[Person]:
   """Every `annorect` of the release, in file order (persons without
-  joints included: test images have none)."""
+  joints included: test images have none). `squeeze_me` is scipy's option
+  (both ways of reading the struct give the same people)."""
   try:
-    release = scipy.io.loadmat(mat_path, struct_as_record=False)["RELEASE"]
-  except (OSError, ValueError, KeyError, TypeError, NotImplementedError) as e:
-    raise ValueError(f"cannot read the MPII release from {mat_path}: {e}"
-                     ) from e
-  release = _structs(release)[0]
-  annolist = _structs(release.annolist)
-  img_train = np.ravel(np.asarray(release.img_train, np.float64))
-  single = _field(release, "single_person")
+    release = _structs(scipy.io.loadmat(
+        mat_path, struct_as_record=False, squeeze_me=squeeze_me)["RELEASE"])
+    annolist = _structs(release[0].annolist)
+    img_train = np.ravel(np.asarray(release[0].img_train, np.float64))
+  except (OSError, ValueError, KeyError, TypeError, IndexError,
+          AttributeError, NotImplementedError) as e:
+    raise ValueError(f"cannot read the MPII release (a struct RELEASE with "
+                     f"annolist and img_train) from {mat_path}: {e}") from e
+  single = _field(release[0], "single_person")
   single = (list(np.ravel(single)) if isinstance(single, np.ndarray)
             and single.dtype == object else [])
   if len(img_train) != len(annolist):

@@ -117,14 +117,26 @@ class MpiiTest(testing.TestCase):
     self.assertEqual([e.name for e in single], ["000000001.jpg#1"])
     three = list(mpii.examples(self.root, min_keypoints=4))
     self.assertLen(three, 1)
-    people = list(mpii.people(mpii.find_annotations(self.root)))
-    self.assertEqual([(p.image_index, p.rect_index, p.train) for p in people],
-                     [(0, 0, True), (0, 1, True), (1, 0, True),
-                      (2, 0, False)])
-    self.assertIsNone(people[3].head_box)
-    self.assertAllClose(people[3].objpos, [29.0, 29.0])
     with self.assertRaisesRegex(ValueError, "split"):
       list(mpii.examples(self.root, split="val"))
+
+  @testing.parameters(False, True)
+  def test_people_either_way_scipy_reads_the_struct(self, squeeze_me):
+    people = list(mpii.people(mpii.find_annotations(self.root),
+                              squeeze_me=squeeze_me))
+    self.assertEqual([(p.image_index, p.rect_index, p.train, p.single)
+                      for p in people],
+                     [(0, 0, True, True), (0, 1, True, False),
+                      (1, 0, True, False), (2, 0, False, True)])
+    self.assertAllClose(people[0].points, self.xy - 1.0)
+    self.assertAllClose(people[0].visible, [1, 0] + [1] * 14)
+    self.assertEqual(people[1].labelled.sum(), 0)
+    self.assertAllClose(people[2].labelled[[0, 9, 15]], [1, 1, 1])
+    self.assertAllClose(people[2].visible[[0, 9, 15]], [1, 1, 0])
+    self.assertAllClose(people[0].head_box, [9, 4, 19, 12])
+    self.assertIsNone(people[3].head_box)
+    self.assertAllClose(people[3].objpos, [29.0, 29.0])
+    self.assertAllClose(people[3].scale, 1.5)
 
   def test_bad_entry_named_or_skipped(self):
     root = self.create_tempdir().full_path
