@@ -29,6 +29,10 @@ Mapped by name: the limbs, head top, and MPII's *upper neck* as LSP's
 SPIN use to train on MPII and LSP together). Pelvis and thorax have no
 counterpart in COCO_21_LSP and are dropped.
 
+Images that a copy lacks (others report 040348287.jpg, 013401523.jpg and
+002878268.jpg missing) stop the run with their entry named; `skip_bad`
+leaves them out.
+
 Conventions: coordinates are MATLAB's 1-based pixels, shifted by −1 (as
 `human2d.lsp` does); `visible` is `is_visible` where given and 1 where the
 field is empty; `head_size` is 0.6 × the head box's diagonal (the PCKh
@@ -137,10 +141,10 @@ def _person(image_struct, i, r, rect, train, single) -> Person:
   labelled = np.zeros([16])
   visible = np.zeros([16])
   for point in _structs(_field(_one(rect, "annopoints"), "point")):
-    pid = _number(point.id)
+    pid = _number(_field(point, "id"))
     if pid is None or pid != int(pid) or not 0 <= pid < 16:
       raise ValueError(f"joint id must be 0..15, got {pid!r}.")
-    x, y = _number(point.x), _number(point.y)
+    x, y = _number(_field(point, "x")), _number(_field(point, "y"))
     if x is None or y is None or not np.isfinite([x, y]).all():
       raise ValueError(f"joint {int(pid)} has no x or y.")
     if labelled[int(pid)]:
