@@ -4,26 +4,61 @@ r"""Converts a local copy of a 2D data set into Human2D's TFRecord schema.
         --output=/data/lspet.tfrecord
     python -m human2d.convert --dataset=lsp --input=/data/lsp --split=train \
         --output=/data/lsp_train.tfrecord --exclude=801-1000
+    python -m human2d.convert --dataset=lsp --input=/data/lsp \
+        --upi_s1h=/data/upi-s1h --output=/data/lsp_s1h.tfrecord
+    python -m human2d.convert --dataset=mpii --input=/data/mpii \
+        --output=/data/mpii_train.tfrecord
+    python -m human2d.convert --dataset=coco --input=/data/coco \
+        --split=train2017 --output=/data/coco_train.tfrecord
+    python -m human2d.convert --dataset=up3d --input=/data/up-3d \
+        --split=trainval --output=/data/up3d.tfrecord
 
 Joints are mapped into `--keypoint_set` (COCO_21_LSP by default) with the
 points the data set does not annotate marked unlabelled (`human2d.record`).
+A broken annotation stops the run with its file and entry named, unless
+`--skip_bad` (then it is logged and left out).
 """
 
 from absl import app
 from absl import flags
 from absl import logging
 
+from human2d import coco
 from human2d import lsp
+from human2d import mpii
 from human2d import record
+from human2d import up3d
 
-flags.DEFINE_enum("dataset", None, ["lsp", "lspet"], "Data set on disk.")
+DEFAULT_SPLITS = {"lsp": "all", "lspet": "all", "mpii": "train",
+                  "coco": "train2017", "up3d": "trainval"}
+
+flags.DEFINE_enum("dataset", None, sorted(DEFAULT_SPLITS), "Data set on disk.")
 flags.DEFINE_string("input", None, "The data set's folder.")
 flags.DEFINE_string("output", None, "TFRecord file to write.")
-flags.DEFINE_enum("split", "all", sorted(lsp.SPLITS), "LSP split.")
-flags.DEFINE_string("numbers", "", "Image numbers to keep, e.g. 1-800 "
-                    "(1-based, inclusive; ranges separated by ',').")
-flags.DEFINE_string("exclude", "", "Image numbers to drop, same syntax.")
+flags.DEFINE_string("split", "", "lsp/lspet: train, test, all; mpii: train, "
+                    "test, all; coco: e.g. train2017, val2017; up3d: train, "
+                    "val, test, trainval. Empty: "
+                    + ", ".join(f"{k} {v}" for k, v in DEFAULT_SPLITS.items())
+                    + ".")
+flags.DEFINE_string("numbers", "", "lsp/lspet: image numbers to keep, e.g. "
+                    "1-800 (1-based, inclusive; ranges separated by ',').")
+flags.DEFINE_string("exclude", "", "lsp/lspet: image numbers to drop, same "
+                    "syntax.")
+flags.DEFINE_string("upi_s1h", "", "lsp/lspet: the UPi-S1h folder; keep the "
+                    "images it has a person mask for, as the silhouette.")
 flags.DEFINE_string("keypoint_set", "COCO_21_LSP", "Target keypoint set.")
+flags.DEFINE_bool("silhouettes", True, "coco: person masks; up3d: the SMPL "
+                  "fit's silhouette.")
+flags.DEFINE_integer("min_keypoints", None, "mpii, coco: people with fewer "
+                     "labelled joints are left out (default mpii 2, coco 1).")
+flags.DEFINE_enum("mpii_box", "scale", list(mpii.BOXES), "mpii: person box "
+                  "from objpos and scale (the hourglass crop) or the joints.")
+flags.DEFINE_bool("single_person", False, "mpii: only the people "
+                  "`single_person` lists.")
+flags.DEFINE_string("annotations", "", "mpii: the .mat, coco: the JSON, when "
+                    "not where --input and --split put them.")
+flags.DEFINE_bool("skip_bad", False, "Log and leave out a broken annotation "
+                  "instead of stopping.")
 flags.mark_flags_as_required(["dataset", "input", "output"])
 
 
@@ -42,24 +77,58 @@ def parse_ranges(text: str):
   return out
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  f = flags.FLAGS
+def lsp_numbers(f, split):
+  """The LSP image numbers that --numbers / --exclude leave, or None."""
   try:
     keep, drop = parse_ranges(f.numbers), parse_ranges(f.exclude)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  lo, hi = lsp.SPLITS[f.split]
-  numbers = None
-  if keep or drop:
-    n = len(lsp.read_joints(f.input, f.dataset))
-    base = keep or set(range(lo, min(hi, n) + 1))
-    numbers = sorted(i for i in base if i not in drop and lo <= i <= hi)
-  examples = lsp.examples(f.input, f.dataset, f.split, f.keypoint_set,
-                          numbers=numbers)
-  count = record.write(examples, f.output)
-  logging.info("wrote %d examples to %s", count, f.output)
+  if not (keep or drop):
+    return None
+  lo, hi = lsp.SPLITS[split]
+  n = len(lsp.read_joints(f.input, f.dataset))
+  base = keep or set(range(lo, min(hi, n) + 1))
+  return sorted(i for i in base if i not in drop and lo <= i <= hi)
+
+
+def examples(f):
+  """The examples that the flags `f` ask for (a generator)."""
+  split = f.split or DEFAULT_SPLITS[f.dataset]
+  options = {}
+  if f.min_keypoints is not None:
+    options["min_keypoints"] = f.min_keypoints
+  if f.dataset not in ("lsp", "lspet") and (f.numbers or f.exclude or
+                                            f.upi_s1h):
+    raise app.UsageError("--numbers, --exclude and --upi_s1h are for "
+                         "--dataset=lsp or lspet.")
+  if f.dataset in ("lsp", "lspet"):
+    if split not in lsp.SPLITS:
+      raise app.UsageError(f"--split for {f.dataset} must be one of "
+                           f"{sorted(lsp.SPLITS)}, got {split!r}.")
+    out = lsp.examples(f.input, f.dataset, split, f.keypoint_set,
+                       numbers=lsp_numbers(f, split))
+    if f.upi_s1h:
+      out = up3d.with_s1h_silhouettes(out, f.upi_s1h, f.dataset, f.skip_bad)
+    return out
+  if f.dataset == "mpii":
+    return mpii.examples(f.input, split, f.keypoint_set, box=f.mpii_box,
+                         single_person_only=f.single_person,
+                         annotations=f.annotations or None,
+                         skip_bad=f.skip_bad, **options)
+  if f.dataset == "coco":
+    return coco.examples(f.input, split, f.keypoint_set,
+                         masks=f.silhouettes,
+                         annotations=f.annotations or None,
+                         skip_bad=f.skip_bad, **options)
+  return up3d.examples(f.input, split, f.keypoint_set,
+                       silhouettes=f.silhouettes, skip_bad=f.skip_bad)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  count = record.write(examples(flags.FLAGS), flags.FLAGS.output)
+  logging.info("wrote %d examples to %s", count, flags.FLAGS.output)
 
 
 if __name__ == "__main__":
