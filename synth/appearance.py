@@ -241,7 +241,42 @@ class Appearance:
     return t.astype(np.float32)
 
 
-def albedo_at(garment, rest_position, batch_ids, tables) -> tf.Tensor:
+def face_points(assets: assets_lib.BodyAssets) -> np.ndarray:
+  """`[3, 3]` rest positions of the left eye, right eye and nose (the
+  model's landmarks), for the painted face features."""
+  names = ("left_eye", "right_eye", "nose")
+  missing = [n for n in names if n not in assets.landmarks]
+  if missing:
+    raise ValueError(f"model {assets.name!r} lacks the landmarks {missing}.")
+  return np.asarray(assets.v_template, np.float32)[
+      [assets.landmarks[n] for n in names]]
+
+
+def _ellipse(p, centre, half_x, half_y):
+  """1 inside an ellipse of the rest (x, y) plane around `centre`, soft."""
+  d = (((p[:, 0] - centre[0]) / half_x) ** 2 +
+       ((p[:, 1] - centre[1]) / half_y) ** 2)
+  return tf.sigmoid(8.0 * (1.0 - d))
+
+
+def _face_features(srgb, garment, p, row_hair, face):
+  """Paints eyes, eyebrows (hair colour) and lips on bare skin."""
+  left, right, nose = face[0], face[1], face[2]
+  front = tf.cast((garment == SKIN) & (p[:, 2] > nose[2] - 0.06),
+                  tf.float32)[:, None]
+  eyes = (_ellipse(p, left, 0.009, 0.0045) +
+          _ellipse(p, right, 0.009, 0.0045))[:, None] * front
+  brows = (_ellipse(p, left + [0.003, 0.017, 0], 0.013, 0.003) +
+           _ellipse(p, right + [-0.003, 0.017, 0], 0.013, 0.003)
+           )[:, None] * front
+  lips = _ellipse(p, nose + [0, -0.043, 0], 0.02, 0.006)[:, None] * front
+  srgb = srgb * (1 - 0.75 * lips) + 0.75 * lips * srgb * [0.8, 0.5, 0.5]
+  srgb = srgb * (1 - 0.8 * brows) + 0.8 * brows * row_hair
+  return srgb * (1 - 0.85 * eyes) + 0.85 * eyes * [0.08, 0.06, 0.05]
+
+
+def albedo_at(garment, rest_position, batch_ids, tables,
+              face=None) -> tf.Tensor:
   """Linear-RGB reflectance `[N, 3]` at N rendered points.
 
   Args:
@@ -249,6 +284,8 @@ def albedo_at(garment, rest_position, batch_ids, tables) -> tf.Tensor:
     rest_position: `[N, 3]` rest-pose position (metres) of each point.
     batch_ids: `[N]` int image of each point.
     tables: `[B, NUM_GARMENTS, TABLE_WIDTH]` garment tables.
+    face: None, or `face_points` of the model: paints eyes, eyebrows and
+      lips on bare skin.
   """
   tables = tf.convert_to_tensor(tables, tf.float32)
   row = tf.gather_nd(tables, tf.stack(
@@ -268,4 +305,8 @@ def albedo_at(garment, rest_position, batch_ids, tables) -> tf.Tensor:
   s = tf.gather(s, kind, batch_dims=1)
   m = tf.sigmoid(6.0 * s)[:, None]
   srgb = a * (1 - m) + b * m
+  if face is not None:
+    hair = tf.gather(tables[:, HAIR, 0:3], tf.cast(batch_ids, tf.int32))
+    srgb = _face_features(srgb, tf.cast(garment, tf.int32), p, hair,
+                          tf.constant(face, tf.float32))
   return tf.pow(srgb, 2.2)

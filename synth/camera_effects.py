@@ -72,12 +72,33 @@ def motion_kernel(length: int, angle: float) -> np.ndarray:
   return k / k.sum()
 
 
+_NOISE = {}
+
+
+def _noise_patch(rng: np.random.Generator, height: int,
+                 width: int) -> np.ndarray:
+  """`[H, W, 3]` float32 unit Gaussian noise (a luminance part shared by the
+  channels plus a per-channel part): a random window of a fixed 512² bank,
+  randomly flipped, so each image costs a slice."""
+  side = max(512, 2 * height, 2 * width)
+  if side not in _NOISE:
+    bank_rng = np.random.default_rng(12345)
+    _NOISE[side] = (bank_rng.standard_normal((side, side, 1), np.float32) +
+                    bank_rng.standard_normal((side, side, 3), np.float32)
+                    ) / np.sqrt(2.0)
+  bank = _NOISE[side]
+  y = int(rng.integers(0, side - height + 1))
+  x = int(rng.integers(0, side - width + 1))
+  patch = bank[y:y + height, x:x + width]
+  return patch[::-1] if rng.random() < 0.5 else patch
+
+
 def apply(rng: np.random.Generator, image: np.ndarray,
           config: EffectsConfig) -> np.ndarray:
   """`image` (uint8 `[H, W, 3]` RGB) through the effects drawn from `rng`.
 
-  Every effect's parameters are drawn whether or not it fires (only the
-  noise image is drawn on demand), so a pure function of `rng`'s state.
+  Every effect's parameters are drawn whether or not it fires, and the
+  result is a pure function of `rng`'s state.
   """
   draws = rng.random(6)
   sigma = rng.uniform(*config.blur_sigma)
@@ -97,24 +118,27 @@ def apply(rng: np.random.Generator, image: np.ndarray,
     img = cv2.GaussianBlur(img, (0, 0), sigma)
   if draws[1] < config.motion_blur_probability:
     img = cv2.filter2D(img, -1, motion_kernel(length, angle))
-  x = None
-  if draws[2] < config.colour_probability:
-    x = img.astype(np.float32) / 255.0
-    grey = x.mean(axis=-1, keepdims=True)
-    x = grey + (x - grey) * saturation
-    x = (x - 0.5) * contrast + 0.5 + brightness
-    x = x * gains
+  colour = draws[2] < config.colour_probability
+  if colour and saturation != 1:
+    grey = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY),
+                        cv2.COLOR_GRAY2RGB)
+    img = cv2.addWeighted(img, saturation, grey, 1 - saturation, 0)
+  # Per-channel tone curve (contrast, brightness, gains, gamma) as a LUT.
+  x = np.arange(256, dtype=np.float64)[:, None] / 255.0 * np.ones(3)
+  changed = False
+  if colour:
+    x = ((x - 0.5) * contrast + 0.5 + brightness) * gains
+    changed = True
   if draws[3] < config.gamma_probability:
-    x = img.astype(np.float32) / 255.0 if x is None else x
     x = np.power(np.clip(x, 0, 1), gamma)
+    changed = True
+  if changed:
+    lut = (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8)     # [256, 3]
+    img = cv2.LUT(np.ascontiguousarray(img), lut.reshape(256, 1, 3))
   if draws[4] < config.noise_probability:
-    x = img.astype(np.float32) / 255.0 if x is None else x
-    h, w = x.shape[:2]
-    sd = noise_sigma / 255.0
-    x = (x + rng.normal(0, sd * 0.7, (h, w, 1)).astype(np.float32) +
-         rng.normal(0, sd * 0.7, (h, w, 3)).astype(np.float32))
-  if x is not None:
-    img = (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8)
+    h, w = img.shape[:2]
+    noise = _noise_patch(rng, h, w) * noise_sigma
+    img = np.clip(img + noise, 0, 255).astype(np.uint8)
   if draws[5] < config.jpeg_probability:
     ok, data = cv2.imencode(".jpg", img[..., ::-1],
                             [cv2.IMWRITE_JPEG_QUALITY, quality])

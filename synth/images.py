@@ -92,7 +92,7 @@ class ImageConfig:
   silhouette_size: int = 64
   background_dirs: Tuple[str, ...] = ()
   photo_probability: float = 0.6
-  occluder_probability: float = 0.3
+  occluder_probability: float = 0.25
   antialias: bool = True
   effects: camera_effects.EffectsConfig = camera_effects.EffectsConfig()
   batch_size: int = 16
@@ -171,6 +171,7 @@ class ImageRenderer:
     self._face_nbf = np.concatenate([body_parts.face_nbf_parts(assets), [0]])
     self._face_joint = np.concatenate([sample_lib.face_parts(assets), [0]])
     self._rest = tf.constant(assets.v_template[None], tf.float32)
+    self._face_points = appearance_lib.face_points(assets)
     self._raster = rasterizer.RasterSettings(
         (config.image_size, config.image_size), cull_backfaces=True)
     num_betas = config.sample_config().shape.num_betas
@@ -202,7 +203,8 @@ class ImageRenderer:
                        tf.argmax(w, axis=-1, output_type=tf.int32),
                        batch_dims=1)
     garment = tf.gather_nd(garments, tf.stack([batch_ids, corner], -1))
-    albedo = appearance_lib.albedo_at(garment, rest, batch_ids, tables)
+    albedo = appearance_lib.albedo_at(garment, rest, batch_ids, tables,
+                                        self._face_points)
     rgb = shading.linear_to_srgb(shading.shade(albedo, normal, light,
                                                batch_ids=batch_ids))
     rgb = tf.cast(rgb * 255.0 + 0.5, tf.uint8)
@@ -228,8 +230,9 @@ class ImageRenderer:
     return in_image, hidden, px
 
   def render(self, rng: np.random.Generator, n: int) -> Dict[str, np.ndarray]:
-    """`n` labelled images (a dict of NumPy arrays with a batch axis; keys
-    as the module docstring)."""
+    """`n` labelled images: a dict of NumPy arrays with a batch axis, keys
+    as the module docstring plus `occluder` (uint8 `[n, S, S]`, 1 where an
+    occluder is drawn)."""
     cfg = self.config
     size = cfg.image_size
     batch = self.generator.generate(rng, n)
@@ -255,6 +258,7 @@ class ImageRenderer:
                                             batch.keypoints3d)
     images = np.empty((n, size, size, 3), np.uint8)
     person = mask.copy()
+    occluded = np.zeros_like(mask)
     for i in range(n):
       bg = scene.background(rng, size, self.bank, cfg.photo_probability)
       img = np.where(mask[i, ..., None], body[i], bg)
@@ -262,9 +266,10 @@ class ImageRenderer:
         img = _antialias(img, mask[i])
       if rng.random() < cfg.occluder_probability:
         k = rng.integers(len(px[i]))
-        occ, colour = scene.occluder(rng, size, px[i, k])
+        occ, colour = scene.occluder(rng, size, px[i, k], self.bank)
         img = np.where(occ[..., None], colour, img)
         person[i] &= ~occ
+        occluded[i] = occ
         hidden[i] |= occ[px[i, :, 1], px[i, :, 0]]
       images[i] = camera_effects.apply(rng, img, cfg.effects)
     parts = np.where(person, self._face_nbf[face_ids], 0).astype(np.uint8)
@@ -282,6 +287,7 @@ class ImageRenderer:
         "theta": batch.theta.astype(np.float32),
         "beta": batch.betas.astype(np.float32),
         "camera": batch.transl.astype(np.float32),
+        "occluder": occluded.astype(np.uint8),
     }
 
   def output_signature(self) -> Dict[str, tf.TensorSpec]:
@@ -338,7 +344,8 @@ def image_dataset(config: ImageConfig, seed: int,
 
   def batches():
     for i in itertools.count():
-      yield renderer.render(batch_rng(seed, i), config.batch_size)
+      out = renderer.render(batch_rng(seed, i), config.batch_size)
+      yield {k: out[k] for k in signature}
 
   batched = {k: tf.TensorSpec([None] + v.shape.as_list(), v.dtype)
              for k, v in signature.items()}

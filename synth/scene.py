@@ -102,41 +102,43 @@ def value_noise(rng: np.random.Generator, size: int,
 
 
 def _gradient(rng, size):
-  a, b = _colour(rng), _colour(rng)
+  a, b = _colour(rng).astype(np.float32), _colour(rng).astype(np.float32)
   angle = rng.uniform(0, 2 * np.pi)
-  yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
-  t = np.clip(0.5 + xx * np.cos(angle) + yy * np.sin(angle), 0, 1)
-  return a * (1 - t[..., None]) + b * t[..., None]
+  ramp = (np.arange(size, dtype=np.float32) / size - 0.5)
+  t = np.clip(0.5 + ramp[None, :] * np.float32(np.cos(angle)) +
+              ramp[:, None] * np.float32(np.sin(angle)), 0, 1)
+  return a + (b - a) * t[..., None]
 
 
 def _room(rng, size):
   """Wall above a horizon, floor below it with perspective tiles/planks."""
-  horizon = rng.uniform(0.2, 0.75) * size
-  wall, floor = _colour(rng), _colour(rng)
+  horizon = int(rng.uniform(0.2, 0.75) * size)
+  wall, floor = (_colour(rng).astype(np.float32),
+                 _colour(rng).astype(np.float32))
   img = np.empty((size, size, 3), np.float32)
   img[:] = wall
-  yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-  below = yy > horizon
-  depth = 1.0 / np.maximum(yy - horizon, 1.0)            # ∝ distance
-  u = (xx - size * rng.uniform(0.3, 0.7)) * depth
-  v = depth * size
-  tile = rng.uniform(0.3, 1.5)
-  kind = rng.integers(3)
-  if kind == 0:      # checker tiles
-    pattern = ((np.floor(u / tile * 4) + np.floor(v / tile)) % 2)
-  elif kind == 1:    # planks
-    pattern = (np.floor(u / tile * 8) % 2) * 0.5 + 0.25
-  else:              # plain (carpet, concrete)
-    pattern = np.full_like(u, 0.5)
-  floor2 = np.clip(floor * rng.uniform(0.6, 1.3), 0, 1)
-  f = floor + (floor2 - floor) * pattern[..., None]
-  # Fade the floor pattern into the distance (aliasing near the horizon).
-  fade = np.clip((yy - horizon) / (0.15 * size), 0, 1)[..., None]
-  f = f * fade + floor * (1 - fade) * 0.5 + 0.5 * (1 - fade) * f
-  img = np.where(below[..., None], f, img)
+  rows = size - horizon
+  if rows > 0:
+    dy = np.arange(1, rows + 1, dtype=np.float32)[:, None]   # below horizon
+    xx = np.arange(size, dtype=np.float32)[None, :]
+    depth = 1.0 / dy                                          # ∝ 1 / distance
+    u = (xx - size * rng.uniform(0.3, 0.7)) * depth
+    v = depth * size
+    tile = np.float32(rng.uniform(0.3, 1.5))
+    kind = rng.integers(3)
+    if kind == 0:      # checker tiles
+      pattern = (np.floor(u * (4 / tile)) + np.floor(v / tile)) % 2
+    elif kind == 1:    # planks
+      pattern = np.broadcast_to((np.floor(u * (8 / tile)) % 2) * 0.5 + 0.25,
+                                (rows, size))
+    else:              # plain (carpet, concrete)
+      pattern = np.full((rows, size), 0.5, np.float32)
+    # Fade the pattern near the horizon (where it would alias).
+    pattern = 0.5 + (pattern - 0.5) * np.clip(dy / (0.15 * size), 0, 1)
+    floor2 = np.clip(floor * np.float32(rng.uniform(0.6, 1.3)), 0, 1)
+    img[horizon:] = floor + (floor2 - floor) * pattern[..., None]
   if rng.random() < 0.5:    # skirting board
-    band = (yy > horizon - 0.02 * size) & (yy <= horizon)
-    img[band] = _colour(rng)
+    img[max(horizon - int(0.02 * size), 0):horizon] = _colour(rng)
   return img
 
 
@@ -179,8 +181,12 @@ def background(rng: np.random.Generator, size: int,
 
 
 def occluder(rng: np.random.Generator, size: int,
-             near: Tuple[float, float]) -> Tuple[np.ndarray, np.ndarray]:
-  """Something in front of the body near pixel `near` (x, y).
+             near: Tuple[float, float],
+             bank: Optional[PhotoBank] = None) -> Tuple[np.ndarray,
+                                                        np.ndarray]:
+  """Something in front of the body near pixel `near` (x, y), textured
+  with a photo crop (half the time, when a bank is given), a procedural
+  texture or a plain shaded colour.
 
   Returns:
     (mask `[size, size]` bool, colour `[size, size, 3]` uint8 RGB).
@@ -219,8 +225,9 @@ def occluder(rng: np.random.Generator, size: int,
               int(cy + 0.5 * scale))
       cv2.line(mask, neck, hand, 1, max(thick // 2, 2))
       cv2.line(mask, hip, foot, 1, max(int(thick * 0.7), 2))
-  colour = procedural_background(rng, size)
-  if kind == 3 or rng.random() < 0.5:      # mostly plain, darker
+  colour = (bank.crop(rng, size) if bank is not None and len(bank) and
+            rng.random() < 0.5 else procedural_background(rng, size))
+  if kind == 3 or rng.random() < 0.3:      # mostly plain, darker
     colour = np.clip(colour.astype(np.float32) * 0.2 +
                      _colour(rng) * 255 * rng.uniform(0.2, 0.8), 0, 255
                      ).astype(np.uint8)

@@ -48,8 +48,10 @@ class ImagesTest(testing.TestCase):
     renderer = images.ImageRenderer(_config(), self.assets)
     out = renderer.render(images.batch_rng(0, 0), 3)
     spec = renderer.output_signature()
-    self.assertEqual(set(out), set(spec))
+    self.assertEqual(set(out), set(spec) | {"occluder"})
     for key, value in out.items():
+      if key == "occluder":
+        continue
       self.assertEqual(value.shape[1:], tuple(spec[key].shape), key)
       self.assertEqual(value.dtype, spec[key].dtype.as_numpy_dtype, key)
     self.assertEqual(out["keypoints"].shape, (3, 23, 2))
@@ -78,7 +80,6 @@ class ImagesTest(testing.TestCase):
     out = self._plain(occluder_probability=1.0).render(
         images.batch_rng(3, 0), 6)
     body = out["silhouette256"].astype(np.uint8)
-    background = np.all(out["image"] == _MAGENTA, axis=-1)
     px = np.clip(np.round(out["keypoints"]).astype(int), 0, 63)
     checked_visible = checked_hidden = 0
     for i in range(6):
@@ -91,12 +92,15 @@ class ImagesTest(testing.TestCase):
         if out["visible"][i, k]:
           # Seen: on (or within 2 px of) the drawn body, not occluded.
           self.assertEqual(near_body[y, x], 1, (i, k))
+          self.assertFalse(out["occluder"][i, y, x], (i, k))
           checked_visible += 1
         else:
-          # Hidden: the body in front of it, or an occluder (neither
-          # body nor background).
-          self.assertFalse(background[i, y, x], (i, k))
+          # Hidden: the body in front of it, or an occluder.
+          self.assertTrue(body[i, y, x] or out["occluder"][i, y, x], (i, k))
           checked_hidden += 1
+    # Occluders are drawn: no background and no person label under them.
+    self.assertGreater(out["occluder"].sum(), 50)
+    self.assertFalse(np.any(out["occluder"] & out["silhouette256"]))
     self.assertGreater(checked_visible, 20)
     self.assertGreater(checked_hidden, 3)
 
