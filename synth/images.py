@@ -62,6 +62,7 @@ from render import shading
 from synth import appearance as appearance_lib
 from synth import body_parts
 from synth import camera_effects
+from synth import loose_cloth
 from synth import sample as sample_lib
 from synth import scene
 
@@ -78,6 +79,8 @@ class ImageConfig:
       mixed with procedural backgrounds.
     photo_probability: chance of a photo background when folders are given.
     occluder_probability: chance of an occluder in front of the body.
+    loose_cloth_probability: chance of a skirt / coat-tail surface
+      (`synth/loose_cloth.py`); a third of them take the top's colours.
     antialias: blend the body's outline with the background.
     effects: the camera effects.
     batch_size: images rendered per call (part of the output's definition).
@@ -93,6 +96,7 @@ class ImageConfig:
   background_dirs: Tuple[str, ...] = ()
   photo_probability: float = 0.6
   occluder_probability: float = 0.25
+  loose_cloth_probability: float = 0.2
   antialias: bool = True
   effects: camera_effects.EffectsConfig = camera_effects.EffectsConfig()
   batch_size: int = 16
@@ -112,7 +116,8 @@ class ImageConfig:
     if isinstance(self.background_dirs, str):
       raise ValueError("background_dirs must be a tuple of folders, got the "
                        f"string {self.background_dirs!r}.")
-    for name in ("photo_probability", "occluder_probability"):
+    for name in ("photo_probability", "occluder_probability",
+                 "loose_cloth_probability"):
       if not 0 <= getattr(self, name) <= 1:
         raise ValueError(f"{name} must be in [0, 1], got "
                          f"{getattr(self, name)}.")
@@ -167,10 +172,18 @@ class ImageRenderer:
                                                 config.sample_config())
     self.keypoint_set = self.generator.keypoint_set
     self.appearance = appearance_lib.Appearance(assets)
-    self._faces = tf.constant(assets.faces, tf.int32)
-    self._face_nbf = np.concatenate([body_parts.face_nbf_parts(assets), [0]])
-    self._face_joint = np.concatenate([sample_lib.face_parts(assets), [0]])
-    self._rest = tf.constant(assets.v_template[None], tf.float32)
+    # The body's faces, then the loose cloth's (vertices V, V + 1, ...).
+    self._cloth = loose_cloth.topology(assets)
+    num_v = assets.num_vertices
+    self._faces = tf.constant(np.concatenate(
+        [assets.faces, self._cloth.faces + num_v]), tf.int32)
+    # Per face (and a padding entry for "no face", index -1).
+    self._face_nbf = np.concatenate([body_parts.face_nbf_parts(assets),
+                                     self._cloth.face_nbf, [0]])
+    self._face_joint = np.concatenate([sample_lib.face_parts(assets),
+                                       self._cloth.face_joint, [0]])
+    self._rest = tf.constant(np.concatenate(
+        [assets.v_template, self._cloth.rest])[None], tf.float32)
     self._face_points = appearance_lib.face_points(assets)
     self._raster = rasterizer.RasterSettings(
         (config.image_size, config.image_size), cull_backfaces=True)
@@ -182,7 +195,8 @@ class ImageRenderer:
         tf.TensorSpec([None, 3 * assets.num_joints], tf.float32),
         tf.TensorSpec([None, 3], tf.float32)])
     def pose(betas, theta, transl):
-      return lbs.forward_axis_angle(assets, betas, theta, transl).vertices
+      out = lbs.forward_axis_angle(assets, betas, theta, transl)
+      return out.vertices, out.joints
     self._pose = pose
     self._shade = tf.function(self._shade_fn, reduce_retracing=True)
 
@@ -210,6 +224,22 @@ class ImageRenderer:
     rgb = tf.cast(rgb * 255.0 + 0.5, tf.uint8)
     return tf.scatter_nd(where, rgb, tf.concat(
         [tf.shape(face_ids), [3]], 0))
+
+  def _add_cloth(self, rng, vertices, joints, garments):
+    """Appends the loose-cloth vertices (collapsed where there is none) and
+    their garment ids."""
+    n = len(vertices)
+    enabled = rng.random(n) < self.config.loose_cloth_probability
+    length = rng.uniform(0.35, 1.5, n)
+    flare = rng.uniform(0.05, 0.9, n)
+    coat = rng.random(n) < 1 / 3
+    knees = joints[:, list(loose_cloth.KNEES)]
+    cloth = loose_cloth.build(vertices[:, self._cloth.ring_ids], knees,
+                              length, flare, enabled)
+    ids = np.where(coat, appearance_lib.TOP, appearance_lib.BOTTOM)
+    cloth_garments = np.repeat(ids[:, None], cloth.shape[1], axis=1)
+    return (np.concatenate([vertices, cloth], axis=1),
+            np.concatenate([garments, cloth_garments.astype(np.uint8)], 1))
 
   def _visibility(self, face_ids, depth, kp2d, kp3d):
     """`[B, K]` in_image and self-occlusion hidden flags (full z-buffer)."""
@@ -239,8 +269,12 @@ class ImageRenderer:
     garments = self.appearance.sample_garments(rng, n)
     tables = self.appearance.sample_tables(rng, n)
     light = sample_light(rng, n)
-    vertices = self._pose(tf.constant(batch.betas), tf.constant(batch.theta),
-                          tf.constant(batch.transl))
+    vertices, joints = self._pose(tf.constant(batch.betas),
+                                  tf.constant(batch.theta),
+                                  tf.constant(batch.transl))
+    vertices, garments = self._add_cloth(rng, vertices.numpy(),
+                                         joints.numpy(), garments)
+    vertices = tf.constant(vertices, tf.float32)
     cam = self.generator.config.camera
     z = vertices[..., 2:]
     screen = tf.concat([
@@ -270,7 +304,12 @@ class ImageRenderer:
         img = np.where(occ[..., None], colour, img)
         person[i] &= ~occ
         occluded[i] = occ
-        hidden[i] |= occ[px[i, :, 1], px[i, :, 0]]
+        # Hidden by the occluder: it covers the keypoint's pixel, or every
+        # person pixel around it (a landmark on the outline).
+        near = cv2.dilate(person[i].astype(np.uint8), np.ones((3, 3),
+                                                              np.uint8))
+        hidden[i] |= (occ[px[i, :, 1], px[i, :, 0]] |
+                      ~near[px[i, :, 1], px[i, :, 0]].astype(bool))
       images[i] = camera_effects.apply(rng, img, cfg.effects)
     parts = np.where(person, self._face_nbf[face_ids], 0).astype(np.uint8)
     r = cfg.silhouette_size
