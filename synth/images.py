@@ -82,6 +82,8 @@ class ImageConfig:
     loose_cloth_probability: chance of a skirt / coat-tail surface
       (`synth/loose_cloth.py`); a third of them take the top's colours.
     antialias: blend the body's outline with the background.
+    match_brightness_probability: chance of scaling the body's brightness
+      half-way towards the background's (people lit like their scene).
     effects: the camera effects.
     batch_size: images rendered per call (part of the output's definition).
     num_betas: shape coefficients.
@@ -98,6 +100,7 @@ class ImageConfig:
   occluder_probability: float = 0.25
   loose_cloth_probability: float = 0.2
   antialias: bool = True
+  match_brightness_probability: float = 0.7
   effects: camera_effects.EffectsConfig = camera_effects.EffectsConfig()
   batch_size: int = 16
   num_betas: int = 10
@@ -117,7 +120,7 @@ class ImageConfig:
       raise ValueError("background_dirs must be a tuple of folders, got the "
                        f"string {self.background_dirs!r}.")
     for name in ("photo_probability", "occluder_probability",
-                 "loose_cloth_probability"):
+                 "loose_cloth_probability", "match_brightness_probability"):
       if not 0 <= getattr(self, name) <= 1:
         raise ValueError(f"{name} must be in [0, 1], got "
                          f"{getattr(self, name)}.")
@@ -295,7 +298,10 @@ class ImageRenderer:
     occluded = np.zeros_like(mask)
     for i in range(n):
       bg = scene.background(rng, size, self.bank, cfg.photo_probability)
-      img = np.where(mask[i, ..., None], body[i], bg)
+      person_rgb = body[i]
+      if rng.random() < cfg.match_brightness_probability and mask[i].any():
+        person_rgb = _match_brightness(person_rgb, mask[i], bg)
+      img = np.where(mask[i, ..., None], person_rgb, bg)
       if cfg.antialias:
         img = _antialias(img, mask[i])
       if rng.random() < cfg.occluder_probability:
@@ -346,6 +352,15 @@ class ImageRenderer:
                               tf.float32),
         "camera": tf.TensorSpec([3], tf.float32),
     }
+
+
+def _match_brightness(body: np.ndarray, mask: np.ndarray,
+                      background: np.ndarray) -> np.ndarray:
+  """The body scaled half-way (geometrically) towards the background's mean
+  brightness, by at most ×0.7 … ×1.4: lit like its scene."""
+  ratio = (background.mean() + 10.0) / (body[mask].mean() + 10.0)
+  gain = float(np.clip(np.sqrt(ratio), 0.7, 1.4))
+  return np.clip(body.astype(np.float32) * gain, 0, 255).astype(np.uint8)
 
 
 def _antialias(img: np.ndarray, mask: np.ndarray) -> np.ndarray:

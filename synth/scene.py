@@ -44,6 +44,12 @@ class PhotoBank:
       if not found:
         raise ValueError(f"background folder {d!r} holds no "
                          f"{'/'.join(IMAGE_EXTENSIONS)} images.")
+      # A header check per file (no decoding): fail now, not mid-job.
+      bad = [p for p in found if not cv2.haveImageReader(p)]
+      if bad:
+        raise ValueError(f"background folder {d!r} holds {len(bad)} "
+                         f"file(s) that cannot be decoded as images, e.g. "
+                         f"{bad[0]!r}; remove or convert them.")
       self.paths += found
     self.max_side = max_side
     self._cache = {}
