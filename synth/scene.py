@@ -4,10 +4,11 @@
     image = background(rng, 256, bank, photo_probability=0.5)   # uint8 RGB
     mask, rgb = occluder(rng, 256, keypoints)       # something in front
 
-Procedural backgrounds combine a layout (a two-colour gradient, or a room:
-wall and floor meeting at a horizon, the floor tiled or planked in
-perspective), multi-scale value noise (textures at 4 … 64 px), and a few
-rectangles / ellipses (furniture, windows, posters), lightly blurred. Photo
+Procedural backgrounds combine a layout (a room: wall and floor meeting at a
+horizon, the floor tiled or planked in perspective; outdoors: sky, a skyline
+of buildings with windows or a tree line, textured ground; or a two-colour
+gradient), multi-scale value noise (textures at 2 … 64 px), and a few
+rectangles / ellipses (furniture, windows, posters), sometimes blurred. Photo
 crops are random square windows (10–100 % of the shorter side) of the
 images in the bank's folders, resized, sometimes mirrored.
 
@@ -94,16 +95,24 @@ def _colour(rng, n=None):
 
 def value_noise(rng: np.random.Generator, size: int,
                 scales: Sequence[int] = (4, 8, 16, 32, 64)) -> np.ndarray:
-  """`[size, size]` float32 multi-scale noise, roughly in [−1, 1]."""
-  total = np.zeros((size, size), np.float32)
+  """`[size, size]` float32 multi-scale noise, roughly in [−1, 1].
+
+  Octaves from coarse to fine as a pyramid: the running sum is upsampled
+  ×2 and the next octave's random grid added, so the cost is about one
+  full-size resize whatever the number of octaves."""
+  scales = sorted(scales, reverse=True)              # coarse (large) first
+  cells = max(2, size // scales[0])
+  total = np.zeros((cells, cells), np.float32)
   weight = 0.0
   for s in scales:
     cells = max(2, size // s)
-    grid = rng.uniform(-1, 1, (cells, cells)).astype(np.float32)
+    if total.shape[0] != cells:
+      total = cv2.resize(total, (cells, cells),
+                         interpolation=cv2.INTER_LINEAR)
     amp = s ** 0.5 * rng.uniform(0.3, 1.0)
-    total += amp * cv2.resize(grid, (size, size),
-                              interpolation=cv2.INTER_CUBIC)
+    total += amp * rng.uniform(-1, 1, (cells, cells)).astype(np.float32)
     weight += amp
+  total = cv2.resize(total, (size, size), interpolation=cv2.INTER_CUBIC)
   return total / weight
 
 
@@ -148,6 +157,51 @@ def _room(rng, size):
   return img
 
 
+_SKY = np.array([[0.45, 0.65, 0.9], [0.7, 0.8, 0.92], [0.85, 0.87, 0.9],
+                 [0.55, 0.6, 0.68], [0.95, 0.75, 0.55]], np.float32)
+_GROUND = np.array([[0.25, 0.45, 0.15], [0.35, 0.55, 0.2], [0.45, 0.45, 0.45],
+                    [0.3, 0.3, 0.32], [0.75, 0.65, 0.45], [0.55, 0.4, 0.3]],
+                   np.float32)
+
+
+def _outdoor(rng, size):
+  """Sky, a skyline of buildings (lit windows) or trees, textured ground."""
+  horizon = int(rng.uniform(0.15, 0.6) * size)
+  img = np.empty((size, size, 3), np.float32)
+  sky = _SKY[rng.integers(len(_SKY))] * np.float32(rng.uniform(0.8, 1.1))
+  ramp = np.linspace(0.85, 1.1, size, dtype=np.float32)[:, None, None]
+  img[:] = np.clip(sky * ramp, 0, 1)
+  ground = _GROUND[rng.integers(len(_GROUND))] * np.float32(
+      rng.uniform(0.7, 1.2))
+  fine = value_noise(rng, size, (2, 4, 8))
+  img[horizon:] = ground * (1 + 0.35 * fine[horizon:, :, None])
+  x = 0
+  if rng.random() < 0.5:                     # buildings
+    while x < size:
+      w = int(rng.uniform(0.1, 0.35) * size)
+      top = int(horizon - rng.uniform(0.05, 0.5) * size)
+      colour = tuple(float(c) for c in _colour(rng))
+      cv2.rectangle(img, (x, top), (x + w, horizon), colour, -1)
+      win = tuple(float(c) for c in np.clip(_colour(rng) * 1.3, 0, 1))
+      step = max(int(rng.uniform(0.03, 0.07) * size), 4)
+      for wy in range(top + step // 2, horizon - step, step):
+        for wx in range(x + step // 2, x + w - step // 2, step):
+          cv2.rectangle(img, (wx, wy), (wx + step // 2, wy + step // 2),
+                        win, -1)
+      x += w + int(rng.uniform(0, 0.1) * size)
+  else:                                      # a tree line
+    band = value_noise(rng, size, (4, 8, 16))[0]
+    heights = horizon - (0.05 + 0.2 * (band - band.min()) /
+                         max(np.ptp(band), 1e-6)) * size
+    green = np.array([0.12, 0.25, 0.1], np.float32) * np.float32(
+        rng.uniform(0.6, 1.4))
+    rows = np.arange(size)[:, None]
+    trees = (rows >= heights[None, :]) & (rows < horizon)
+    tex = 1 + 0.5 * value_noise(rng, size, (2, 4))[..., None]
+    img = np.where(trees[..., None], green * tex, img)
+  return img
+
+
 def _shapes(rng, img, count):
   size = img.shape[0]
   for _ in range(count):
@@ -165,11 +219,12 @@ def _shapes(rng, img, count):
 
 def procedural_background(rng: np.random.Generator, size: int) -> np.ndarray:
   """A `[size, size, 3]` uint8 RGB procedural scene."""
-  img = (_room(rng, size) if rng.random() < 0.5 else _gradient(rng, size))
+  kind = rng.choice(3, p=[0.4, 0.35, 0.25])
+  img = (_room, _outdoor, _gradient)[kind](rng, size)
   img = np.ascontiguousarray(img, np.float32)
-  img = _shapes(rng, img, int(rng.integers(0, 6)))
+  img = _shapes(rng, img, int(rng.integers(0, 5 if kind < 2 else 8)))
   noise = value_noise(rng, size)
-  img = img * (1 + rng.uniform(0.05, 0.4) * noise[..., None])
+  img = img * (1 + rng.uniform(0.03, 0.3) * noise[..., None])
   if rng.random() < 0.5:
     sigma = rng.uniform(0.5, 2.5)
     img = cv2.GaussianBlur(img, (0, 0), sigma)
