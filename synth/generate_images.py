@@ -48,6 +48,8 @@ _JPEG_QUALITY = flags.DEFINE_integer("jpeg_quality", 95,
                                      "Quality of stored JPEG images.")
 _CONTACT_SHEET = flags.DEFINE_integer(
     "contact_sheet", 48, "Images in contact_sheet.jpg (0: none).")
+_CONTACT_SHEET_LABELS = flags.DEFINE_bool(
+    "contact_sheet_labels", True, "Draw the labels on the contact sheet.")
 _BEAM = flags.DEFINE_bool("beam", False, "Run the shards on Apache Beam.")
 
 
@@ -95,7 +97,8 @@ def main(argv):
   if _CONTACT_SHEET.value > 0:
     image_generation.write_contact_sheet(
         config, os.path.join(_OUTPUT.value, image_generation.CONTACT_SHEET),
-        _CONTACT_SHEET.value, renderer=renderer)
+        _CONTACT_SHEET.value, labels=_CONTACT_SHEET_LABELS.value,
+        renderer=renderer)
 
 
 def _parse(argv):
