@@ -101,6 +101,7 @@ class ImageConfig:
   loose_cloth_probability: float = 0.2
   antialias: bool = True
   match_brightness_probability: float = 0.7
+  shadow_probability: float = 0.5
   effects: camera_effects.EffectsConfig = camera_effects.EffectsConfig()
   batch_size: int = 16
   num_betas: int = 10
@@ -120,7 +121,8 @@ class ImageConfig:
       raise ValueError("background_dirs must be a tuple of folders, got the "
                        f"string {self.background_dirs!r}.")
     for name in ("photo_probability", "occluder_probability",
-                 "loose_cloth_probability", "match_brightness_probability"):
+                 "loose_cloth_probability", "match_brightness_probability",
+                 "shadow_probability"):
       if not 0 <= getattr(self, name) <= 1:
         raise ValueError(f"{name} must be in [0, 1], got "
                          f"{getattr(self, name)}.")
@@ -298,6 +300,8 @@ class ImageRenderer:
     occluded = np.zeros_like(mask)
     for i in range(n):
       bg = scene.background(rng, size, self.bank, cfg.photo_probability)
+      if rng.random() < cfg.shadow_probability:
+        bg = scene.contact_shadow(rng, bg, mask[i])
       person_rgb = body[i]
       if rng.random() < cfg.match_brightness_probability and mask[i].any():
         person_rgb = _match_brightness(person_rgb, mask[i], bg)

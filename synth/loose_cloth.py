@@ -145,7 +145,7 @@ def topology(assets: assets_lib.BodyAssets) -> ClothTopology:
   axis_centre = rest[:SEGMENTS].mean(axis=0)
   outward = np.sum(normal * (tri.mean(axis=1) - axis_centre) *
                    np.array([1, 0, 1]), axis=-1)
-  if np.mean(outward > 0) < 0.5:
+  if np.sum(outward < 0) > np.sum(outward > 0):    # (ignoring degenerate)
     outer, inner = outer[:, ::-1], inner[:, ::-1]
   faces = np.concatenate([outer, inner]).astype(np.int32)
   # Labels: the top band is torso, the rest the upper leg of its side.

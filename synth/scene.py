@@ -241,6 +241,30 @@ def background(rng: np.random.Generator, size: int,
   return procedural_background(rng, size)
 
 
+def contact_shadow(rng: np.random.Generator, image: np.ndarray,
+                   mask: np.ndarray) -> np.ndarray:
+  """`image` (uint8 RGB background) darkened by a soft elliptical shadow
+  under the lowest part of the person `mask` (standing on the ground)."""
+  rows = np.flatnonzero(mask.any(axis=1))
+  if len(rows) == 0:
+    return image
+  size = image.shape[0]
+  bottom = rows[-1]
+  height = bottom - rows[0] + 1
+  band = mask[max(bottom - max(height // 8, 2), 0):bottom + 1]
+  cols = np.flatnonzero(band.any(axis=0))
+  width = (cols[-1] - cols[0] + 1) * rng.uniform(1.0, 1.6) + 0.1 * height
+  centre = (int(0.5 * (cols[0] + cols[-1]) +
+                rng.normal(0, 0.1) * width), int(bottom))
+  shade = np.zeros((size, size), np.float32)
+  cv2.ellipse(shade, centre, (int(width / 2) + 1,
+                              int(width * rng.uniform(0.08, 0.2)) + 1),
+              0, 0, 360, 1.0, -1)
+  shade = cv2.GaussianBlur(shade, (0, 0), max(width * 0.1, 1.0))
+  strength = rng.uniform(0.25, 0.6)
+  return (image * (1 - strength * shade[..., None])).astype(np.uint8)
+
+
 def occluder(rng: np.random.Generator, size: int,
              near: Tuple[float, float],
              bank: Optional[PhotoBank] = None) -> Tuple[np.ndarray,

@@ -2,8 +2,10 @@
 synth.generate_images binary: determinism, resume after a kill, the reader,
 the contact sheet, bad flags (toy body, 64² crops)."""
 
+import importlib.util
 import json
 import os
+import unittest
 from unittest import mock
 
 from absl.testing import flagsaver
@@ -147,6 +149,20 @@ class ImageGenerationTest(testing.TestCase):
         image_generation.CONTACT_SHEET, "images-00000-of-00002.tfrecord",
         "images-00001-of-00002.tfrecord", image_record.MANIFEST])
     self.assertLen(list(image_record.read_image_dataset(out)), 3)
+
+
+@unittest.skipUnless(importlib.util.find_spec("apache_beam") is not None,
+                     "apache_beam is not installed (requirements-beam.txt)")
+class ImageBeamTest(testing.TestCase):
+
+  def test_same_bytes_as_in_process(self):
+    config = _config(num_images=5, num_shards=2)
+    local, beam = (self.create_tempdir().full_path,
+                   self.create_tempdir().full_path)
+    image_generation.generate(config, local)
+    manifest = image_generation.run_beam(config, beam)
+    self.assertEqual(manifest["status"], "complete")
+    self.assertEqual(_read_bytes(local), _read_bytes(beam))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from synth import appearance
 from synth import body_parts
 from synth import camera_effects
 from synth import images
+from synth import scene
 from tests import testing
 
 _MAGENTA = (255, 0, 255)
@@ -41,6 +42,7 @@ class ImagesTest(testing.TestCase):
     """Renderer whose background is flat magenta and effects are off."""
     config = _config(background_dirs=(self._magenta_dir(),),
                      photo_probability=1.0, antialias=False,
+                     shadow_probability=0.0,
                      effects=camera_effects.EffectsConfig().off(), **kwargs)
     return images.ImageRenderer(config, self.assets)
 
@@ -143,6 +145,16 @@ class ImagesTest(testing.TestCase):
         self.assertEqual(x[key].tobytes(), y[key].tobytes(), key)
     self.assertNotEqual(a[0]["image"].tobytes(), c[0]["image"].tobytes())
     self.assertEqual(a[0]["image"].shape, (64, 64, 3))
+
+  def test_contact_shadow_under_the_feet(self):
+    image = np.full((64, 64, 3), 200, np.uint8)
+    mask = np.zeros((64, 64), bool)
+    mask[10:50, 28:36] = True                  # a standing figure
+    out = scene.contact_shadow(self.rng, image, mask)
+    darker = out[..., 0] < 200
+    self.assertTrue(darker[50, 32])             # at the feet
+    self.assertFalse(darker[:40].any())         # not above them
+    self.assertEqual(out.dtype, np.uint8)
 
   def test_garments_cover_body_regions(self):
     look = appearance.Appearance(self.assets)
