@@ -5,7 +5,7 @@ r"""Benchmark of the rendered-image source (`synth/images.py`): images/s at
 
 Rows: (1) `ImageRenderer.render` with the default config (every effect on;
 photo backgrounds only with --background_dirs), (2) `image_dataset`
-iterated in-process (tf.data around the same renderer), (3) the image job
+iterated in-process (tf.data around the same renderer; 1 and 2 threads), (3) the image job
 (`image_generation.generate`, JPEG TFRecords, 2 shards). Then the steps of
 one batch (sampling, posing the full mesh, the z-buffer, interpolation +
 shading, backgrounds, anti-aliasing, an occluder, the camera effects) in
@@ -141,12 +141,18 @@ def main(argv):
   rows = []
   rate = _rate(lambda: [render() for _ in range(n // b)], n // b * b, runs)
   rows.append(["ImageRenderer.render, all effects", *rate])
-  dataset = images.image_dataset(config, 0, assets).batch(b)
-  it = iter(dataset)
-  next(it)
-  rate_ds = _rate(lambda: [next(it) for _ in range(n // b)], n // b * b,
-                  runs)
-  rows.append(["image_dataset (tf.data, in-process)", *rate_ds])
+  dataset_rates = {}
+  for workers in (1, 2):
+    dataset = images.image_dataset(config, 0, assets,
+                                   num_workers=workers).batch(b)
+    it = iter(dataset)
+    next(it)
+    rate_ds = _rate(lambda: [next(it) for _ in range(n // b)], n // b * b,
+                    runs)
+    rows.append([f"image_dataset (tf.data), num_workers={workers}",
+                 *rate_ds])
+    dataset_rates[f"images_per_s_dataset_{workers}_workers"] = round(
+        rate_ds[0], 1)
   tmp = tempfile.mkdtemp()
   job = image_generation.ImageGenerationConfig(images=config, num_images=n,
                                                num_shards=2)
@@ -175,7 +181,7 @@ def main(argv):
   timing.print_json({
       "images_per_s_render": round(rate[0], 1),
       "images_per_cpu_s_render": round(rate[1], 1),
-      "images_per_s_dataset": round(rate_ds[0], 1),
+      **dataset_rates,
       "images_per_s_job": round(rate_job[0], 1),
       "cpu_ms_per_image_steps": {k: round(v[1], 2)
                                  for k, v in steps.items()},

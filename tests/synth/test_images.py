@@ -145,6 +145,12 @@ class ImagesTest(testing.TestCase):
         self.assertEqual(x[key].tobytes(), y[key].tobytes(), key)
     self.assertNotEqual(a[0]["image"].tobytes(), c[0]["image"].tobytes())
     self.assertEqual(a[0]["image"].shape, (64, 64, 3))
+    # Rendering on two threads gives the same examples in the same order.
+    ds = images.image_dataset(_config(batch_size=4), 5, self.assets,
+                              num_workers=2)
+    for x, y in zip(a, ds.take(8).as_numpy_iterator()):
+      for key in x:
+        self.assertEqual(x[key].tobytes(), y[key].tobytes(), key)
 
   def test_contact_shadow_under_the_feet(self):
     image = np.full((64, 64, 3), 200, np.uint8)
