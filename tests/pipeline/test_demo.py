@@ -28,6 +28,9 @@ class DemoTest(testing.TestCase):
     self.assertIn("synth", report["stages"])
     synth_sheet = cv2.imread(os.path.join(tmp, "out", "synth_samples.png"))
     self.assertEqual(synth_sheet.shape, (192, 384, 3))
+    self.assertIn("synth_images", report["stages"])
+    images_sheet = cv2.imread(os.path.join(tmp, "out", "synth_images.jpg"))
+    self.assertEqual(images_sheet.shape, (192, 384, 3))
     self.assertTrue(report["soft_silhouette_grad_finite"])
     sheet = cv2.imread(report["files"][0])
     self.assertEqual(sheet.shape, (128, 128, 3))  # 2 views × 2 poses.
