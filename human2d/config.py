@@ -132,6 +132,8 @@ class TrainConfig:
     learning_rate: peak rate; cosine decay to `final_lr_fraction` of it.
     warmup_steps: linear warm-up.
     heatmap_weight: λ of `λ·MSE(heatmaps) + CE(silhouette)` (paper: 100).
+    foreground_weight: pixel weight 1 + this × target in the MSE (0: the
+      paper's plain MSE; see `human2d.losses.heatmap_mse`).
     sigma: Gaussian σ of the target heatmaps, in heatmap pixels.
     seed: data order and augmentation.
     checkpoint_every, log_every, image_every: steps.
@@ -148,6 +150,7 @@ class TrainConfig:
   final_lr_fraction: float = 0.05
   warmup_steps: int = 200
   heatmap_weight: float = 100.0
+  foreground_weight: float = 0.0
   sigma: float = 1.5
   seed: int = 0
   checkpoint_every: int = 500
@@ -175,6 +178,9 @@ class TrainConfig:
     if not 0 <= self.final_lr_fraction <= 1:
       raise ValueError(f"final_lr_fraction must be in [0, 1], got "
                        f"{self.final_lr_fraction}.")
+    if not 0 <= self.foreground_weight < float("inf"):
+      raise ValueError(f"foreground_weight must be ≥ 0 and finite, got "
+                       f"{self.foreground_weight}.")
     if self.warmup_steps < 0:
       raise ValueError(f"warmup_steps must be ≥ 0, got {self.warmup_steps}.")
 

@@ -211,11 +211,20 @@ def rendered_dataset(background_dirs: str, model: config_lib.ModelConfig,
   ds = images_lib.image_dataset(cfg, seed=seed).enumerate()
 
   def convert(i, ex):
-    centre = tf.fill([2], (size - 1) / 2.0)
+    # Cropped like a photo: the box of the labelled keypoints (head top to
+    # feet), 1.25 × its larger side, so both sources show people at the
+    # same scale.
+    inside = ex["in_image"] > 0
+    pts = tf.boolean_mask(ex["keypoints"], inside)
+    box = tf.cond(
+        tf.shape(pts)[0] >= 2,
+        lambda: tf.concat([tf.reduce_min(pts, 0), tf.reduce_max(pts, 0)], 0),
+        lambda: tf.constant([0.0, 0.0, size - 1.0, size - 1.0]))
+    centre, side = box_crop(box)
     return make_example(
         ex["image"], ex["keypoints"], ex["in_image"],
         tf.cast(ex["silhouette256"], tf.float32), True, centre,
-        float(size), 0.0, model, aug, sigma,
+        side, 0.0, model, aug, sigma,
         tf.stack([tf.cast(seed + 1, tf.int64), i]), True)
 
   return ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE,

@@ -38,6 +38,8 @@ flags.DEFINE_enum("optimizer", "rmsprop", list(config_lib.OPTIMIZERS),
 flags.DEFINE_float("learning_rate", 3e-4, "Peak learning rate.")
 flags.DEFINE_integer("warmup_steps", 200, "Linear warm-up steps.")
 flags.DEFINE_float("heatmap_weight", 100.0, "λ of the heatmap MSE.")
+flags.DEFINE_float("foreground_weight", 0.0, "Heatmap MSE pixel weight "
+                   "1 + this × target (0: the paper's plain MSE).")
 flags.DEFINE_float("sigma", 1.5, "Target Gaussian σ, heatmap pixels.")
 flags.DEFINE_float("rotation_deg", 30.0, "Augmentation: rotation ±deg.")
 flags.DEFINE_float("scale_min", 0.75, "Augmentation: scale range.")
@@ -76,7 +78,8 @@ def config_from_flags() -> config_lib.TrainConfig:
           scale_max=f.scale_max),
       batch_size=f.batch_size, num_steps=f.num_steps, optimizer=f.optimizer,
       learning_rate=f.learning_rate, warmup_steps=f.warmup_steps,
-      heatmap_weight=f.heatmap_weight, sigma=f.sigma, seed=f.seed,
+      heatmap_weight=f.heatmap_weight,
+      foreground_weight=f.foreground_weight, sigma=f.sigma, seed=f.seed,
       checkpoint_every=f.checkpoint_every, log_every=f.log_every,
       image_every=f.image_every, init_weights=f.init_weights)
 

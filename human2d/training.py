@@ -153,7 +153,8 @@ def train(config: config_lib.TrainConfig,
   def train_step(batch):
     with tf.GradientTape() as tape:
       hms, sils = model(batch["image"], training=True)
-      terms = losses.total(hms, sils, batch, config.heatmap_weight)
+      terms = losses.total(hms, sils, batch, config.heatmap_weight,
+                           config.foreground_weight)
     grads = tape.gradient(terms["total"], model.trainable_variables)
     optimizer.apply_gradients(zip(grads, model.trainable_variables))
     step.assign_add(1)
