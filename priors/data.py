@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from body import assets as assets_lib
+from body import finite
 from body import keypoints as keypoints_lib
 from body import rotation
 from synth import corruption
@@ -76,6 +77,7 @@ class DataConfig:
   mirror: float = 0.0
 
   def __post_init__(self):
+    finite.check_fields(self)
     if isinstance(self.noise, dict):
       object.__setattr__(self, "noise",
                          corruption.CorruptionConfig(**self.noise))

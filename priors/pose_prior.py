@@ -37,6 +37,7 @@ from typing import NamedTuple, Sequence, Tuple
 import keras
 import tensorflow as tf
 
+from body import finite
 from body import keypoints as keypoints_lib
 from body import rotation
 from priors import blocks
@@ -67,6 +68,7 @@ class PosePriorConfig:
   normalize_inputs: bool = True
 
   def __post_init__(self):
+    finite.check_fields(self)
     if self.rotation_head not in ROTATION_HEADS:
       raise ValueError(f"rotation_head must be one of {ROTATION_HEADS}, got "
                        f"{self.rotation_head!r}.")

@@ -48,6 +48,7 @@ from typing import Dict, Sequence, Tuple
 
 import tensorflow as tf
 
+from body import finite
 from body import keypoints as keypoints_lib
 
 
@@ -79,6 +80,7 @@ class CorruptionConfig:
   occluded_confidence: Tuple[float, float] = (0.2, 0.6)
 
   def __post_init__(self):
+    finite.check_fields(self)
     # Floats throughout (ints from JSON or callers would make int tensors).
     for f in dataclasses.fields(self):
       value = getattr(self, f.name)
