@@ -8,7 +8,7 @@ checkpoints so every run can be reproduced (`load_json`).
 import dataclasses
 import json
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from body import finite
 from body import keypoints
@@ -174,8 +174,10 @@ def to_dict(config: TrainConfig) -> Dict[str, Any]:
 
 
 def from_dict(values: Dict[str, Any]) -> TrainConfig:
-  """Inverse of `to_dict` (unknown keys raise TypeError)."""
+  """Inverse of `to_dict` (unknown keys raise TypeError; the "provenance"
+  record that `write_json` may add is skipped)."""
   values = dict(values)
+  values.pop("provenance", None)
   for key, cls in _NESTED.items():
     if key in values and isinstance(values[key], dict):
       nested = dict(values[key])
@@ -185,12 +187,18 @@ def from_dict(values: Dict[str, Any]) -> TrainConfig:
   return TrainConfig(**values)
 
 
-def write_json(config: TrainConfig, path: str) -> None:
-  """Writes `config` as JSON at `path` (write, then rename)."""
+def write_json(config: TrainConfig, path: str,
+               provenance: Optional[Dict[str, Any]] = None) -> None:
+  """Writes `config` as JSON at `path` (write, then rename), with a
+  "provenance" record (`synth.progress.provenance`: versions, commit, data
+  fingerprint) if given."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  values = to_dict(config)
+  if provenance is not None:
+    values["provenance"] = provenance
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
-    json.dump(to_dict(config), f, indent=2, sort_keys=True)
+    json.dump(values, f, indent=2, sort_keys=True)
   os.replace(tmp, path)
 
 

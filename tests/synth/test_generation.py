@@ -10,9 +10,11 @@ from unittest import mock
 import numpy as np
 
 from body import toy
+from synth import framing
 from synth import generation
 from synth import record
 from synth import sample
+from synth import shape_prior
 from tests import testing
 
 
@@ -176,6 +178,15 @@ class GenerationTest(testing.TestCase):
   def test_bad_config(self, **kwargs):
     with self.assertRaises(ValueError):
       _config(**kwargs)
+
+  def test_non_finite_settings_refused(self):
+    # Issue 19, defect 3: --focal_length=nan wrote a "complete" dataset of
+    # NaN keypoints.
+    with self.assertRaisesRegex(ValueError,
+                                "CameraConfig.focal_length must be finite"):
+      framing.CameraConfig(focal_length=float("nan"))
+    with self.assertRaisesRegex(ValueError, "sigma must be finite"):
+      shape_prior.ShapePriorConfig(sigma=float("inf"))
 
   def test_preview(self):
     out = os.path.join(self.create_tempdir().full_path, "sheet.png")
