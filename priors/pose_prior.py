@@ -201,7 +201,10 @@ class PosePrior(keras.Model):
       theta = tf.reshape(raw, [-1, 3 * c.num_joints])
     camera = self.camera_head(h)
     if c.normalize_inputs:
-      scale = spread[:, 0] * tf.exp(camera[:, :1])                # [B, 1]
+      # The log-scale is clipped so that keypoints far outside anything
+      # trained on cannot overflow exp (|a| ≤ 30 changes no sane output).
+      scale = spread[:, 0] * tf.exp(
+          tf.clip_by_value(camera[:, :1], -30.0, 30.0))             # [B, 1]
       camera = tf.concat([scale, center[:, 0] / scale + camera[:, 1:]], -1)
     return PosePriorOutput(rotmats=rotmats, theta=theta, camera=camera,
                            raw_rotation=raw)
