@@ -235,6 +235,7 @@ def manifest_for(config: GenerationConfig, status: str,
       "shards": [_shard_entry(shard_name(i, config.num_shards), n, digests)
                  for i, n in enumerate(sizes)],
       "versions": {"numpy": np.__version__, "tensorflow": tf.__version__},
+      "provenance": progress_lib.provenance(config.pose_bank),
   }
   if elapsed_s is not None:
     manifest["elapsed_s"] = round(elapsed_s, 3)
