@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 from absl import app
@@ -25,7 +26,9 @@ from benchmarks import timing
 
 _CASES = flags.DEFINE_integer("cases", 10000, "Number of cases.")
 _SEED = flags.DEFINE_integer("seed", 0, "Stream of cases.")
-_CHUNK = flags.DEFINE_integer("chunk", 2500, "Cases per child process.")
+_CHUNK = flags.DEFINE_integer("chunk", 10000, "Cases per child process.")
+_LOG = flags.DEFINE_string("log", "", "Also append each case's JSON line "
+                           "here, as it comes (a long run's partial result).")
 _WORKER = flags.DEFINE_bool("worker", False, "Internal: run as a child.")
 _START = flags.DEFINE_integer("start", 0, "Internal: first case (worker).")
 _STOP = flags.DEFINE_integer("stop", 0, "Internal: end of cases (worker).")
@@ -41,30 +44,41 @@ def _worker(seed: int, start: int, stop: int) -> None:
     print(json.dumps({"index": index, **verdict._asdict()}), flush=True)
 
 
-def _run_chunk(seed: int, start: int, stop: int, results: dict) -> int:
+def _run_chunk(seed: int, start: int, stop: int, results: dict,
+               log) -> int:
   """Runs cases [start, stop) in a child; returns where to resume."""
   command = [sys.executable, "-m", "benchmarks.fuzz", "--worker",
              f"--seed={seed}", f"--start={start}", f"--stop={stop}"]
-  child = subprocess.run(command, capture_output=True, text=True,
-                         check=False, env={**os.environ,
-                                           "TF_CPP_MIN_LOG_LEVEL": "3"})
-  running = None
-  for line in child.stdout.splitlines():
-    if not line.startswith("{"):
-      continue
-    row = json.loads(line)
-    if row.get("running"):
-      running = row["index"]
-    else:
+  errors = tempfile.TemporaryFile("w+")  # A pipe could fill and block.
+  with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors,
+                        text=True,
+                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+                        ) as child:
+    running = None
+    for line in child.stdout:
+      if not line.startswith("{"):
+        continue
+      row = json.loads(line)
+      if row.get("running"):
+        running = row["index"]
+        continue
       results[row["index"]] = row
       running = None
+      if log:
+        log.write(line)
+        log.flush()
+  errors.seek(0)
+  stderr = errors.read()
+  errors.close()
   if child.returncode == 0:
     return stop
-  crashed = running if running is not None else (max(results, default=start
-                                                     - 1) + 1)
+  crashed = running if running is not None else (
+      max(results, default=start - 1) + 1)
   results[crashed] = {"index": crashed, "family": "?", "verdict": "crash",
                       "detail": f"exit {child.returncode}: "
-                                f"{child.stderr.strip()[-300:]}"}
+                                f"{stderr.strip()[-300:]}"}
+  if log:
+    log.write(json.dumps(results[crashed]) + "\n")
   return crashed + 1
 
 
@@ -75,9 +89,12 @@ def main(argv):
     return
   from benchmarks import fuzz_cases  # pylint: disable=g-import-not-at-top
   results, start, began = {}, 0, time.perf_counter()
+  log = open(_LOG.value, "a") if _LOG.value else None  # pylint: disable=consider-using-with
   while start < _CASES.value:
     stop = min(start + _CHUNK.value, _CASES.value)
-    start = _run_chunk(_SEED.value, start, stop, results)
+    start = _run_chunk(_SEED.value, start, stop, results, log)
+  if log:
+    log.close()
   seconds = time.perf_counter() - began
   counts = collections.Counter((r["family"], r["verdict"])
                                for r in results.values())
