@@ -8,7 +8,7 @@ checkpoints so every run can be reproduced (`load_json`).
 import dataclasses
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from body import finite
 from body import keypoints
@@ -174,10 +174,8 @@ def to_dict(config: TrainConfig) -> Dict[str, Any]:
 
 
 def from_dict(values: Dict[str, Any]) -> TrainConfig:
-  """Inverse of `to_dict` (unknown keys raise TypeError; the "provenance"
-  record that `write_json` may add is skipped)."""
+  """Inverse of `to_dict` (unknown keys raise TypeError)."""
   values = dict(values)
-  values.pop("provenance", None)
   for key, cls in _NESTED.items():
     if key in values and isinstance(values[key], dict):
       nested = dict(values[key])
@@ -187,18 +185,12 @@ def from_dict(values: Dict[str, Any]) -> TrainConfig:
   return TrainConfig(**values)
 
 
-def write_json(config: TrainConfig, path: str,
-               provenance: Optional[Dict[str, Any]] = None) -> None:
-  """Writes `config` as JSON at `path` (write, then rename), with a
-  "provenance" record (`synth.progress.provenance`: versions, commit, data
-  fingerprint) if given."""
+def write_json(config: TrainConfig, path: str) -> None:
+  """Writes `config` as JSON at `path` (write, then rename)."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  values = to_dict(config)
-  if provenance is not None:
-    values["provenance"] = provenance
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
-    json.dump(values, f, indent=2, sort_keys=True)
+    json.dump(to_dict(config), f, indent=2, sort_keys=True)
   os.replace(tmp, path)
 
 

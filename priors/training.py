@@ -246,8 +246,7 @@ def train(config: config_lib.TrainConfig,
   if arrays is None:
     arrays = data_lib.load_or_generate(config.data, assets)
   os.makedirs(config.model_dir, exist_ok=True)
-  config_lib.write_json(config, os.path.join(config.model_dir, "config.json"),
-                        progress_lib.provenance(config.data.source))
+  config_lib.write_json(config, os.path.join(config.model_dir, "config.json"))
 
   with strategy.scope():
     model = build_model(config)

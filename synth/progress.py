@@ -11,7 +11,8 @@ The rate leaves out the first update's interval (tracing, XLA compilation,
 loading), which would otherwise dominate the early figures; until a second
 update it is unknown and the summary says so.
 
-`provenance(data_source)` is the record written beside a job's outputs:
+`provenance(data_source)` is the record written beside a job's outputs
+(`write_provenance`; priors.train writes `<model_dir>/provenance.json`):
 package versions, the git commit of the code (when it runs from a checkout)
 and a fingerprint of the input data. Binaries of any package can use both.
 """
@@ -157,3 +158,17 @@ def provenance(data_source: str = "") -> dict:
                                   if data_source else None},
           "host": platform.node(),
           "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def write_provenance(path: str, data_source: str = "") -> dict:
+  """Writes `provenance(data_source)` as JSON at `path` (write, then
+  rename); returns it. Kept apart from a run's config.json, which resumes
+  compare field by field."""
+  record = provenance(data_source)
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  tmp = f"{path}.tmp-{os.getpid()}"
+  with open(tmp, "w") as f:
+    json.dump(record, f, indent=2, sort_keys=True)
+    f.write("\n")
+  os.replace(tmp, path)
+  return record

@@ -68,6 +68,11 @@ class ProgressTest(testing.TestCase):
                      "sha256:" + expected)
     self.assertIsNone(progress_lib.provenance("generate")["data"]
                       ["fingerprint"])
+    out = os.path.join(directory, "run", "provenance.json")
+    written = progress_lib.write_provenance(out, path)
+    with open(out) as f:
+      self.assertEqual(json.load(f), written)
+    self.assertEqual(os.listdir(os.path.dirname(out)), ["provenance.json"])
 
 
 if __name__ == "__main__":
