@@ -3,6 +3,9 @@
 so that an interpreter crash is counted rather than fatal.
 
     nice -n 19 python -m benchmarks.fuzz --cases=10000 [--seed=0]
+    # or in ranges side by side, then added up:
+    nice -n 19 python -m benchmarks.fuzz --start=5000 --log=b.jsonl &
+    python -m benchmarks.fuzz --from_logs=a.jsonl,b.jsonl
 
 Each child runs a chunk of cases and reports one JSON line per case; if it
 dies, the case it was running counts as a crash and a new child resumes
@@ -30,8 +33,13 @@ _CHUNK = flags.DEFINE_integer("chunk", 10000, "Cases per child process.")
 _LOG = flags.DEFINE_string("log", "", "Also append each case's JSON line "
                            "here, as it comes (a long run's partial result).")
 _WORKER = flags.DEFINE_bool("worker", False, "Internal: run as a child.")
-_START = flags.DEFINE_integer("start", 0, "Internal: first case (worker).")
+_START = flags.DEFINE_integer(
+    "start", 0, "First case: runs cases [start, cases) (several ranges can "
+    "run side by side, each with its --log; --from_logs adds them up).")
 _STOP = flags.DEFINE_integer("stop", 0, "Internal: end of cases (worker).")
+_FROM_LOGS = flags.DEFINE_list(
+    "from_logs", [], "Report the cases in these --log files instead of "
+    "running any.")
 
 
 def _worker(seed: int, start: int, stop: int) -> None:
@@ -88,14 +96,23 @@ def main(argv):
     _worker(_SEED.value, _START.value, _STOP.value)
     return
   from benchmarks import fuzz_cases  # pylint: disable=g-import-not-at-top
-  results, start, began = {}, 0, time.perf_counter()
-  log = open(_LOG.value, "a") if _LOG.value else None  # pylint: disable=consider-using-with
-  while start < _CASES.value:
-    stop = min(start + _CHUNK.value, _CASES.value)
-    start = _run_chunk(_SEED.value, start, stop, results, log)
-  if log:
-    log.close()
-  seconds = time.perf_counter() - began
+  results, start, began = {}, _START.value, time.perf_counter()
+  if _FROM_LOGS.value:
+    for path in _FROM_LOGS.value:
+      with open(path) as f:
+        for line in f:
+          row = json.loads(line)
+          if _START.value <= row["index"] < _CASES.value:
+            results[row["index"]] = row
+    seconds = float("nan")
+  else:
+    log = open(_LOG.value, "a") if _LOG.value else None  # pylint: disable=consider-using-with
+    while start < _CASES.value:
+      stop = min(start + _CHUNK.value, _CASES.value)
+      start = _run_chunk(_SEED.value, start, stop, results, log)
+    if log:
+      log.close()
+    seconds = time.perf_counter() - began
   counts = collections.Counter((r["family"], r["verdict"])
                                for r in results.values())
   families = sorted({f for f, _ in counts})

@@ -86,16 +86,18 @@ class CorruptionConfig:
       value = getattr(self, f.name)
       object.__setattr__(self, f.name, tuple(map(float, value))
                          if isinstance(value, (tuple, list)) else float(value))
-    rates = (self.drop_rate, self.occluded_drop_rate, self.outlier_rate,
-             self.swap_rate)
-    if min((self.sigma, self.occluded_scale, self.outlier_sigma) +
-           rates) < 0:
-      raise ValueError("corruption rates and scales must be ≥ 0.")
-    if max(rates) > 1:
-      raise ValueError("corruption rates must be ≤ 1.")
-    for lo, hi in (self.visible_confidence, self.occluded_confidence):
+    rates = ("drop_rate", "occluded_drop_rate", "outlier_rate", "swap_rate")
+    for name in ("sigma", "occluded_scale", "outlier_sigma") + rates:
+      value = getattr(self, name)
+      if value < 0 or (name in rates and value > 1):
+        raise ValueError(f"CorruptionConfig.{name} must be ≥ 0"
+                         f"{' and ≤ 1' if name in rates else ''}, got "
+                         f"{value}.")
+    for name in ("visible_confidence", "occluded_confidence"):
+      lo, hi = getattr(self, name)
       if not 0.0 <= lo <= hi <= 1.0:
-        raise ValueError("confidence ranges must satisfy 0 ≤ lo ≤ hi ≤ 1.")
+        raise ValueError(f"CorruptionConfig.{name} must satisfy 0 ≤ lo ≤ "
+                         f"hi ≤ 1, got {(lo, hi)}.")
 
 
 CLEAN = CorruptionConfig(sigma=0.0, drop_rate=0.0, occluded_drop_rate=0.0,
