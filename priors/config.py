@@ -157,8 +157,10 @@ class TrainConfig:
       if getattr(self, name) <= 0:
         raise ValueError(f"{name} must be positive, got "
                          f"{getattr(self, name)}.")
-    if self.learning_rate <= 0 or self.image_every < 0:
-      raise ValueError("learning_rate must be > 0 and image_every ≥ 0.")
+    if self.learning_rate <= 0:
+      raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}.")
+    if self.image_every < 0:
+      raise ValueError(f"image_every must be ≥ 0, got {self.image_every}.")
 
 
 _NESTED = {

@@ -87,9 +87,10 @@ class DataConfig:
       raise ValueError(f"num_examples must be positive, got "
                        f"{self.num_examples}.")
     if not 0.0 <= self.clean_fraction <= 1.0:
-      raise ValueError("clean_fraction must be in [0, 1].")
+      raise ValueError(f"clean_fraction must be in [0, 1], got "
+                       f"{self.clean_fraction}.")
     if not 0.0 <= self.mirror <= 1.0:
-      raise ValueError("mirror must be in [0, 1].")
+      raise ValueError(f"mirror must be in [0, 1], got {self.mirror}.")
 
 
 def weak_perspective_from_samples(batch: sample_lib.SampleBatch,
