@@ -30,6 +30,7 @@ import numpy as np
 # ten times SMPL-X's largest array.
 MAX_ELEMENTS = 1 << 27
 _MAX_DEPTH = 64  # Nesting of lists / dicts / tuples in a model file.
+_MAX_OBJECTS = 1 << 20  # Objects visited while resolving arrays.
 
 
 class UnsafeModelFileError(pickle.UnpicklingError):
@@ -251,8 +252,16 @@ class _AllowListUnpickler(pickle._Unpickler):  # pylint: disable=protected-acces
     raise UnsafeModelFileError("model files hold no persistent ids.")
 
 
-def _resolve(value: Any, depth: int = 0) -> Any:
-  """Replaces array placeholders by their arrays, in containers and states."""
+def _resolve(value: Any, budget: list, depth: int = 0) -> Any:
+  """Replaces array placeholders by their arrays, in containers and states.
+
+  `budget` ([objects left]) bounds the work: shared references can make a
+  small file a huge tree (a list holding one list twice, 60 levels deep).
+  """
+  budget[0] -= 1
+  if budget[0] < 0:
+    raise UnsafeModelFileError(
+        f"more than {_MAX_OBJECTS} objects; model files hold a few hundred.")
   if depth > _MAX_DEPTH:
     raise UnsafeModelFileError(f"objects nested deeper than {_MAX_DEPTH}.")
   if isinstance(value, ArrayPlaceholder):
@@ -262,12 +271,12 @@ def _resolve(value: Any, depth: int = 0) -> Any:
   if isinstance(value, (_Dtype, _NdarrayClass)):
     raise UnsafeModelFileError("a bare dtype or ndarray class as a value.")
   if isinstance(value, Placeholder):
-    value.state = _resolve(value.state, depth + 1)
+    value.state = _resolve(value.state, budget, depth + 1)
     return value
   if isinstance(value, dict):
-    return {k: _resolve(v, depth + 1) for k, v in value.items()}
+    return {k: _resolve(v, budget, depth + 1) for k, v in value.items()}
   if isinstance(value, (list, tuple)):
-    return type(value)(_resolve(v, depth + 1) for v in value)
+    return type(value)(_resolve(v, budget, depth + 1) for v in value)
   return value
 
 
@@ -281,4 +290,4 @@ def loads(data: bytes) -> Any:
     Exception: whatever `pickle` raises on a damaged stream.
   """
   unpickler = _AllowListUnpickler(io.BytesIO(data), encoding="latin1")
-  return _resolve(unpickler.load())
+  return _resolve(unpickler.load(), [_MAX_OBJECTS])

@@ -197,6 +197,19 @@ class ModelFileTest(testing.TestCase):
       tracemalloc.stop()
     self.assertLess(peak, 16 << 20)
 
+  def test_shared_references_cannot_blow_up(self):
+    # 60 levels of a list holding the level below twice: 2^60 leaves from a
+    # file of a few hundred bytes.
+    data = bytearray(b"\x80\x02]q\x00.")[:-1]
+    for level in range(60):
+      data += b"h" + bytes([level]) + b"h" + bytes([level]) + b"\x86q" + bytes(
+          [level + 1])
+    data += b"."
+    path = self._write("laughs.pkl", bytes(data))
+    with self.assertRaisesRegex(model_file.UnsafeModelFileError,
+                                "laughs.pkl.*objects"):
+      model_file.load(path)
+
   def test_save_pkl_without_landmarks_reads_back(self):
     original = toy.make_assets()
     original = assets_lib.BodyAssets(
