@@ -104,7 +104,7 @@ def main(argv):
           row = json.loads(line)
           if _START.value <= row["index"] < _CASES.value:
             results[row["index"]] = row
-    seconds = float("nan")
+    seconds = None
   else:
     log = open(_LOG.value, "a") if _LOG.value else None  # pylint: disable=consider-using-with
     while start < _CASES.value:
@@ -120,14 +120,14 @@ def main(argv):
           for f in families]
   totals = collections.Counter(r["verdict"] for r in results.values())
   rows.append(["all"] + [totals[v] for v in fuzz_cases.VERDICTS])
-  print(f"{len(results)} cases, seed {_SEED.value}, {seconds:.0f} s, "
+  print(f"{len(results)} cases, seed {_SEED.value}, {seconds or 0:.0f} s, "
         f"{timing.machine()}")
   timing.print_table(["family"] + list(fuzz_cases.VERDICTS), rows)
   bad = [r for r in results.values() if r["verdict"] in fuzz_cases.BAD]
   for r in sorted(bad, key=lambda r: r["index"])[:20]:
     print(f"case {r['index']} {r['family']} {r['verdict']}: {r['detail']}")
   timing.print_json({"cases": len(results), "seed": _SEED.value,
-                     "seconds": round(seconds, 1),
+                     "seconds": seconds and round(seconds, 1),
                      **{v: totals[v] for v in fuzz_cases.VERDICTS}})
 
 
