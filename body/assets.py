@@ -98,7 +98,7 @@ class BodyAssets:
     fix("j_regressor", np.asarray(self.j_regressor, dtype=np.float64).copy())
     fix("weights", np.asarray(self.weights, dtype=np.float64).copy())
     fix("parents", np.asarray(self.parents, dtype=np.int64).copy())
-    fix("faces", np.asarray(self.faces).astype(np.int32))
+    fix("faces", _checked_faces(self.faces, self.v_template.shape[0]))
     object.__setattr__(
         self, "landmarks",
         types.MappingProxyType({str(k): int(v)
@@ -120,6 +120,20 @@ class BodyAssets:
   @property
   def num_faces(self) -> int:
     return self.faces.shape[0]
+
+
+def _checked_faces(faces, num_vertices: int) -> np.ndarray:
+  """`faces` as int32 after checking, in their own dtype, that they are
+  integers in [0, V) (a cast first would wrap 2³² + 5 to 5)."""
+  faces = np.asarray(faces)
+  if faces.size and not np.issubdtype(faces.dtype, np.integer):
+    raise InvalidAssetsError(
+        f"faces must be integer vertex indices, got dtype {faces.dtype}.")
+  if faces.size and (faces.min() < 0 or faces.max() >= num_vertices):
+    raise InvalidAssetsError(
+        f"faces index vertices in [{faces.min()}, {faces.max()}], outside "
+        f"[0, {num_vertices - 1}].")
+  return faces.astype(np.int32)
 
 
 def _expect_shape(name, array, expected):

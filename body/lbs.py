@@ -137,8 +137,17 @@ def _check_inputs(assets, betas, pose, transl):
         f"{sorted(batches)}.")
 
 
-def forward(assets: assets_lib.BodyAssets, betas, pose, transl=None
-           ) -> BodyOutput:
+def _finite(tensor, name: str, check: bool):
+  """`tensor`, checked for NaN / Inf when it is run if `check`."""
+  if not check or tensor is None:
+    return tensor
+  return tf.debugging.assert_all_finite(
+      tensor, f"lbs: {name} contains NaN or Inf; every output of a sample "
+      f"with a non-finite input is non-finite.")
+
+
+def forward(assets: assets_lib.BodyAssets, betas, pose, transl=None,
+            check_finite: bool = False) -> BodyOutput:
   """Poses and shapes the body model.
 
   Args:
@@ -147,22 +156,30 @@ def forward(assets: assets_lib.BodyAssets, betas, pose, transl=None
     pose: A tensor of shape `[B, J, 3, 3]`: rotation matrices, the root's
       (global orientation) first.
     transl: None or a tensor of shape `[B, 3]` added to every output point.
+    check_finite: check that betas, pose and transl hold no NaN or Inf
+      (raising InvalidArgumentError that names the input when run). Without
+      it a non-finite input gives non-finite outputs for its own sample
+      only; other samples of the batch are unaffected.
 
   Returns:
     BodyOutput with vertices `[B, V, 3]` and joints `[B, J, 3]`, in the dtype
-    of `pose` (float32 or float64).
+    of `pose` (float32 or float64; half-precision and integer poses are
+    computed and returned in float32).
 
   Raises:
     ValueError: on shapes that do not fit the model.
   """
   pose = tf.convert_to_tensor(pose)
-  if not pose.dtype.is_floating:
+  if not pose.dtype.is_floating or pose.dtype in (tf.float16, tf.bfloat16):
     pose = tf.cast(pose, tf.float32)
   dtype = pose.dtype
   betas = tf.cast(tf.convert_to_tensor(betas), dtype)
   if transl is not None:
     transl = tf.cast(tf.convert_to_tensor(transl), dtype)
   _check_inputs(assets, betas, pose, transl)
+  pose = _finite(pose, "pose", check_finite)
+  betas = _finite(betas, "betas", check_finite)
+  transl = _finite(transl, "transl", check_finite)
   c = _constants(assets, dtype)
   num_v, num_j = assets.num_vertices, assets.num_joints
   num_b = tf.shape(betas)[1]
@@ -219,7 +236,7 @@ def forward(assets: assets_lib.BodyAssets, betas, pose, transl=None
 
 
 def forward_axis_angle(assets: assets_lib.BodyAssets, betas, theta,
-                       transl=None) -> BodyOutput:
+                       transl=None, check_finite: bool = False) -> BodyOutput:
   """`forward` with θ in SMPL's axis-angle layout.
 
   Args:
@@ -228,9 +245,11 @@ def forward_axis_angle(assets: assets_lib.BodyAssets, betas, theta,
     theta: A tensor of shape `[B, 3 * J]` (72 for SMPL): per joint an
       axis-angle vector, the global orientation first.
     transl: None or a tensor of shape `[B, 3]`.
+    check_finite: as `forward` (for theta, betas and transl).
 
   Returns:
-    BodyOutput, as `forward`.
+    BodyOutput, as `forward`. θ of any size gives finite outputs (up to the
+    largest float of its dtype).
   """
   theta = tf.convert_to_tensor(theta)
   if not theta.dtype.is_floating:
@@ -240,5 +259,6 @@ def forward_axis_angle(assets: assets_lib.BodyAssets, betas, theta,
     raise ValueError(
         f"theta must have shape [B, {3 * num_j}] (axis-angle per joint), got "
         f"{theta.shape.as_list()}.")
+  theta = _finite(theta, "theta", check_finite)
   pose = rotation.axis_angle_to_matrix(tf.reshape(theta, [-1, num_j, 3]))
-  return forward(assets, betas, pose, transl)
+  return forward(assets, betas, pose, transl, check_finite)

@@ -17,127 +17,39 @@ optionally `landmark_names` / `landmark_vertex_ids`) load without pickle.
 `smplx` package loads.
 """
 
-import io
 import os
 import pickle
 from typing import Any, Dict, Optional
+import zipfile
 
 import numpy as np
 import scipy.sparse
 
 from body import assets as assets_lib
 from body import keypoints
+from body import safe_pickle
 
 
-class UnsafeModelFileError(pickle.UnpicklingError):
-  """A model pickle names a class or function outside the allow-list."""
+UnsafeModelFileError = safe_pickle.UnsafeModelFileError
 
 
 class ModelFileError(ValueError):
   """A model file is missing, unreadable or lacks required arrays."""
 
 
-class _Placeholder:
-  """Inert stand-in for an allow-listed class; keeps the pickled state only."""
-
-  def __init__(self, *unused_args):
-    self.state = None
-
-  def __setstate__(self, state):
-    self.state = state
-
-
-class _ChumpyPlaceholder(_Placeholder):
-  """A chumpy `Ch`: its value is the `x` of its state."""
-
-
-class _SparsePlaceholder(_Placeholder):
-  """A scipy.sparse matrix of `format`, rebuilt from its state."""
-  format = "csc"
-
-
-def _sparse_class(fmt):
-  return type(f"_Sparse_{fmt}", (_SparsePlaceholder,), {"format": fmt})
-
-
-def _reconstructor(cls, base, state):
-  """Safe version of copyreg._reconstructor for allow-listed classes only."""
-  if isinstance(cls, type) and issubclass(cls, _Placeholder):
-    return cls()
-  if cls is np.ndarray:
-    return np.ndarray.__new__(cls, (0,), "b")
-  raise UnsafeModelFileError(
-      f"model file reconstructs an object of class {cls!r}, which is not "
-      f"allowed.")
-
-
-def _numpy_attr(name):
-  """NumPy's array/scalar reconstructors under either module name."""
-  core = getattr(np, "_core", None) or np.core
-  return getattr(core.multiarray, name)
-
-
-def _latin1_bytes(text, encoding="latin1"):
-  """Python 3's protocol-2 pickles write bytes as `_codecs.encode(s, enc)`."""
-  if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
-    raise UnsafeModelFileError("unexpected _codecs.encode call in pickle.")
-  return text.encode("latin1")
-
-
-_SPARSE = {f: _sparse_class(f) for f in ("csc", "csr", "coo")}
-
-_ALLOWED = {}
-for _mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
-  _ALLOWED[(_mod, "_reconstruct")] = lambda: _numpy_attr("_reconstruct")
-  _ALLOWED[(_mod, "scalar")] = lambda: _numpy_attr("scalar")
-for _mod in ("numpy", "numpy.core.numeric", "numpy._core.numeric"):
-  _ALLOWED[(_mod, "ndarray")] = lambda: np.ndarray
-  _ALLOWED[(_mod, "dtype")] = lambda: np.dtype
-for _mod in ("copy_reg", "copyreg"):
-  _ALLOWED[(_mod, "_reconstructor")] = lambda: _reconstructor
-_ALLOWED[("_codecs", "encode")] = lambda: _latin1_bytes
-for _name, _type in (("object", object), ("set", set),
-                     ("frozenset", frozenset)):
-  _ALLOWED[("__builtin__", _name)] = (lambda t=_type: t)
-  _ALLOWED[("builtins", _name)] = (lambda t=_type: t)
-for _fmt, _cls in _SPARSE.items():
-  for _mod in (f"scipy.sparse.{_fmt}", "scipy.sparse", f"scipy.sparse._{_fmt}"):
-    _ALLOWED[(_mod, f"{_fmt}_matrix")] = (lambda c=_cls: c)
-    _ALLOWED[(_mod, f"{_fmt}_array")] = (lambda c=_cls: c)
-for _mod, _name in (("chumpy.ch", "Ch"), ("chumpy", "Ch"),
-                    ("chumpy.reordering", "Select"),
-                    ("chumpy.reordering", "Reshape"),
-                    ("chumpy.reordering", "transpose"),
-                    ("chumpy.ch_ops", "add"), ("chumpy.ch_ops", "multiply"),
-                    ("chumpy.ch_ops", "subtract")):
-  _ALLOWED[(_mod, _name)] = lambda: _ChumpyPlaceholder
-
-
-class _AllowListUnpickler(pickle.Unpickler):
-  """Resolves only the globals that SMPL model files contain."""
-
-  def find_class(self, module, name):
-    factory = _ALLOWED.get((module, name))
-    if factory is None:
-      raise UnsafeModelFileError(
-          f"refusing to load {module}.{name}: SMPL model files contain only "
-          f"NumPy arrays, scipy.sparse matrices and chumpy arrays. This file "
-          f"is damaged or not a model file; do not load it with pickle.")
-    return factory()
-
-
 def _to_array(value: Any, key: str) -> Any:
   """Placeholders and sparse matrices to dense float arrays; others as is."""
-  if isinstance(value, _ChumpyPlaceholder):
+  if isinstance(value, safe_pickle.ChumpyPlaceholder):
     state = value.state if isinstance(value.state, dict) else {}
     if "x" not in state:
       raise ModelFileError(
           f"{key!r} is a chumpy object without a stored value ('x'); "
           f"re-export the model with plain arrays.")
     return np.asarray(state["x"])
-  if isinstance(value, _SparsePlaceholder):
+  if isinstance(value, safe_pickle.SparsePlaceholder):
     state = value.state if isinstance(value.state, dict) else {}
     shape = state.get("_shape", state.get("shape"))
+    _check_dense_size(() if shape is None else shape, key)
     try:
       if value.format == "coo":
         data, row, col = state["data"], state["row"], state["col"]
@@ -155,13 +67,27 @@ def _to_array(value: Any, key: str) -> Any:
   return value
 
 
+def _check_dense_size(shape, key: str) -> None:
+  """Refuses a sparse matrix whose dense form would be absurdly large."""
+  try:
+    size = int(np.prod([int(s) for s in shape], dtype=np.int64))
+  except (TypeError, ValueError) as e:
+    raise ModelFileError(f"{key!r} is a sparse matrix with shape "
+                         f"{shape!r}.") from e
+  if not 0 <= size <= safe_pickle.MAX_ELEMENTS:
+    raise ModelFileError(
+        f"{key!r} is a sparse matrix of shape {tuple(shape)}: more than the "
+        f"{safe_pickle.MAX_ELEMENTS} elements a model file may hold.")
+
+
 def _read_pickle(data: bytes) -> Dict[str, Any]:
   try:
-    raw = _AllowListUnpickler(io.BytesIO(data), encoding="latin1").load()
+    raw = safe_pickle.loads(data)
   except UnsafeModelFileError:
     raise
   except Exception as e:  # pylint: disable=broad-except
-    raise ModelFileError(f"not a readable model pickle: {e}") from e
+    raise ModelFileError(
+        f"not a readable model pickle ({type(e).__name__}: {e}).") from e
   if not isinstance(raw, dict):
     raise ModelFileError(
         f"a model pickle holds a dict, this one a {type(raw).__name__}.")
@@ -169,6 +95,24 @@ def _read_pickle(data: bytes) -> Dict[str, Any]:
 
 
 def _read_npz(path: str) -> Dict[str, Any]:
+  """Plain arrays of an `.npz`; each header is checked before reading, so a
+  small file cannot claim a huge array."""
+  with zipfile.ZipFile(path) as archive:
+    for info in archive.infolist():
+      with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0
+                       if version == (1, 0) else
+                       np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(member)
+        size = int(np.prod(shape, dtype=np.int64))
+        if dtype.hasobject:
+          raise ModelFileError(f"{info.filename!r} holds Python objects.")
+        if size > safe_pickle.MAX_ELEMENTS or (
+            size * dtype.itemsize > info.file_size):
+          raise ModelFileError(
+              f"{info.filename!r} claims shape {shape} of {dtype} "
+              f"({size * dtype.itemsize} bytes) in {info.file_size} bytes.")
   with np.load(path, allow_pickle=False) as f:
     return {k: f[k] for k in f.files}
 
@@ -195,7 +139,9 @@ def assets_from_arrays(arrays: Dict[str, Any], name: str
 
   v_template = need("v_template").astype(np.float64)
   shapedirs = need("shapedirs").astype(np.float64)
-  if shapedirs.ndim == 2:  # Some exports flatten [V*3, S].
+  if shapedirs.ndim == 2 and v_template.ndim == 2 and (
+      v_template.shape[0] and shapedirs.shape[0] == 3 * v_template.shape[0]):
+    # Some exports flatten [V*3, S].
     shapedirs = shapedirs.reshape(v_template.shape[0], 3, -1)
   posedirs = arrays.get("posedirs")
   if posedirs is not None:
@@ -210,7 +156,7 @@ def assets_from_arrays(arrays: Dict[str, Any], name: str
       v_template=v_template, shapedirs=shapedirs, posedirs=posedirs,
       j_regressor=need("J_regressor", "j_regressor").astype(np.float64),
       weights=need("weights").astype(np.float64), parents=parents,
-      faces=need("f", "faces").astype(np.int64),
+      faces=need("f", "faces"),
       landmarks=_landmarks(arrays, v_template.shape[0]), name=name)
 
 
@@ -233,17 +179,22 @@ def load(path: str, name: Optional[str] = None) -> assets_lib.BodyAssets:
         f"model needs no file (body.bundled.load()).")
   name = name or os.path.basename(path)
   ext = os.path.splitext(path)[1].lower()
-  if ext == ".pkl":
-    with open(path, "rb") as f:
-      arrays = _read_pickle(f.read())
-  elif ext == ".npz":
-    try:
-      arrays = _read_npz(path)
-    except ValueError as e:
-      raise ModelFileError(f"{path!r}: not a plain-array .npz ({e}).") from e
-  else:
+  if ext not in (".pkl", ".npz"):
     raise ModelFileError(f"{path!r}: expected a .pkl or .npz model file.")
-  return assets_from_arrays(arrays, name)
+  try:
+    if ext == ".pkl":
+      with open(path, "rb") as f:
+        arrays = _read_pickle(f.read())
+    else:
+      arrays = _read_npz(path)
+    return assets_from_arrays(arrays, name)
+  except (ModelFileError, UnsafeModelFileError,
+          assets_lib.InvalidAssetsError) as e:
+    raise type(e)(f"{path!r}: {e}") from e
+  except (OSError, EOFError, zipfile.BadZipFile, ValueError, TypeError,
+          KeyError, IndexError, MemoryError) as e:
+    raise ModelFileError(
+        f"{path!r}: not a readable model file ({type(e).__name__}: {e}).") from e
 
 
 def to_smpl_dict(assets: assets_lib.BodyAssets) -> Dict[str, Any]:

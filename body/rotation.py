@@ -33,9 +33,22 @@ def axis_angle_to_matrix(rotvec):
         f"rotvec must have shape [..., 3], got {rotvec.shape.as_list()}.")
   if not rotvec.dtype.is_floating:
     rotvec = tf.cast(rotvec, tf.float32)
-  angle = tf.sqrt(tf.reduce_sum(tf.square(rotvec), axis=-1, keepdims=True) +
-                  tf.cast(_EPS * _EPS, rotvec.dtype))
-  return rotation_matrix_3d.from_axis_angle(rotvec / angle, angle)
+  if rotvec.dtype in (tf.float16, tf.bfloat16):
+    # ε² underflows in half precision (0 / 0 at θ = 0): compute in float32.
+    return tf.cast(axis_angle_to_matrix(tf.cast(rotvec, tf.float32)),
+                   rotvec.dtype)
+  # Vectors with a component above 1 are scaled first so that the squared
+  # norm cannot overflow (θ ≥ 1e19 in float32); there ε is negligible.
+  scale = tf.reduce_max(tf.abs(rotvec), axis=-1, keepdims=True)
+  large = scale > 1
+  scale = tf.where(large, scale, tf.ones_like(scale))
+  scaled = rotvec / scale
+  norm_sq = tf.reduce_sum(tf.square(scaled), axis=-1, keepdims=True)
+  norm = tf.sqrt(tf.where(large, norm_sq,
+                          norm_sq + tf.cast(_EPS * _EPS, rotvec.dtype)))
+  angle = norm * scale
+  axis = scaled / norm
+  return rotation_matrix_3d.from_axis_angle(axis, angle)
 
 
 def matrix_to_axis_angle(matrix):

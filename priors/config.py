@@ -10,6 +10,7 @@ import json
 import os
 from typing import Any, Dict
 
+from body import finite
 from body import keypoints
 from priors import data as data_lib
 from priors import pose_prior
@@ -67,6 +68,7 @@ class LossConfig:
     return self.render_start < 1.0
 
   def __post_init__(self):
+    finite.check_fields(self)
     if self.vertex_stride < 1:
       raise ValueError(f"vertex_stride must be ≥ 1, got "
                        f"{self.vertex_stride}.")
@@ -137,6 +139,7 @@ class TrainConfig:
   jit_compile: bool = False
 
   def __post_init__(self):
+    finite.check_fields(self)
     if self.prior not in PRIORS:
       raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}.")
     if not self.model_dir:
@@ -154,8 +157,10 @@ class TrainConfig:
       if getattr(self, name) <= 0:
         raise ValueError(f"{name} must be positive, got "
                          f"{getattr(self, name)}.")
-    if self.learning_rate <= 0 or self.image_every < 0:
-      raise ValueError("learning_rate must be > 0 and image_every ≥ 0.")
+    if self.learning_rate <= 0:
+      raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}.")
+    if self.image_every < 0:
+      raise ValueError(f"image_every must be ≥ 0, got {self.image_every}.")
 
 
 _NESTED = {

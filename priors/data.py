@@ -31,11 +31,14 @@ import logging
 import os
 import types
 from typing import Dict, Optional
+import zipfile
+import zlib
 
 import numpy as np
 import tensorflow as tf
 
 from body import assets as assets_lib
+from body import finite
 from body import keypoints as keypoints_lib
 from body import rotation
 from synth import corruption
@@ -76,6 +79,7 @@ class DataConfig:
   mirror: float = 0.0
 
   def __post_init__(self):
+    finite.check_fields(self)
     if isinstance(self.noise, dict):
       object.__setattr__(self, "noise",
                          corruption.CorruptionConfig(**self.noise))
@@ -83,9 +87,10 @@ class DataConfig:
       raise ValueError(f"num_examples must be positive, got "
                        f"{self.num_examples}.")
     if not 0.0 <= self.clean_fraction <= 1.0:
-      raise ValueError("clean_fraction must be in [0, 1].")
+      raise ValueError(f"clean_fraction must be in [0, 1], got "
+                       f"{self.clean_fraction}.")
     if not 0.0 <= self.mirror <= 1.0:
-      raise ValueError("mirror must be in [0, 1].")
+      raise ValueError(f"mirror must be in [0, 1], got {self.mirror}.")
 
 
 def weak_perspective_from_samples(batch: sample_lib.SampleBatch,
@@ -137,18 +142,40 @@ def arrays_from_records(directory: str, keypoint_set: str = "",
                         batch_size: int = 1024) -> Dict[str, np.ndarray]:
   """The arrays of every sample of a synth dataset directory, in shard order.
 
+  The dataset is first checked against its manifest
+  (`record.verify_dataset`: status "complete", every listed shard present
+  with its recorded size and sha256), and each shard must hold the count the
+  manifest gives it.
+
   Raises:
-    FileNotFoundError: if `directory` has no manifest or no shards.
+    FileNotFoundError: if `directory` has no manifest.
+    record.DatasetError: an incomplete dataset, or a missing, truncated or
+      damaged file (named).
     ValueError: if `keypoint_set` is given and the dataset has another one.
   """
-  schema = record.read_manifest(directory)["schema"]
+  manifest = record.verify_dataset(directory)
+  schema = manifest["schema"]
   if keypoint_set and schema["keypoint_set"] != keypoint_set:
     raise ValueError(f"{directory} holds {schema['keypoint_set']} keypoints, "
                      f"not {keypoint_set}.")
   parts = []
-  for x in record.read_dataset(directory, batch_size=batch_size):
-    fields = types.SimpleNamespace(**{k: v.numpy() for k, v in x.items()})
-    parts.append(arrays_from_samples(fields, schema["image_size"]))
+  for shard in manifest["shards"]:
+    path = os.path.join(directory, shard["file"])
+    count = 0
+    try:
+      for x in record.read_dataset(directory, batch_size=batch_size,
+                                   files=[path]):
+        fields = types.SimpleNamespace(**{k: v.numpy() for k, v in x.items()})
+        parts.append(arrays_from_samples(fields, schema["image_size"]))
+        count += len(fields.theta)
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as e:
+      raise record.DatasetError(
+          f"{path!r} is damaged ({type(e).__name__}: {e.message}). "
+          f"{record.RERUN.format(directory)}") from e
+    if count != shard["count"]:
+      raise record.DatasetError(
+          f"{path!r} holds {count} samples, the manifest says "
+          f"{shard['count']}. {record.RERUN.format(directory)}")
   logging.info("read %d examples from %s", sum(len(p["theta"]) for p in parts),
                directory)
   return {k: np.concatenate([p[k] for p in parts]) for k in ARRAY_KEYS}
@@ -164,13 +191,23 @@ def save_arrays(path: str, arrays: Dict[str, np.ndarray]) -> None:
 
 
 def load_arrays(path: str) -> Dict[str, np.ndarray]:
-  """Reads arrays written by `save_arrays`; raises ValueError if incomplete."""
-  with np.load(path) as f:
-    missing = [k for k in ARRAY_KEYS if k not in f]
-    if missing:
-      raise ValueError(f"{path} lacks arrays {missing}; write it with "
-                       f"priors.data.save_arrays.")
-    return {k: f[k] for k in ARRAY_KEYS}
+  """Reads arrays written by `save_arrays`; raises ValueError naming `path`
+  if it is unreadable or incomplete."""
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      missing = [k for k in ARRAY_KEYS if k not in f]
+      if missing:
+        raise ValueError(f"{path} lacks arrays {missing}; write it with "
+                         f"priors.data.save_arrays.")
+      arrays = {k: f[k] for k in ARRAY_KEYS}
+  except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+    raise ValueError(f"{path} is not a readable .npz of training arrays "
+                     f"({type(e).__name__}: {e}); delete it to generate "
+                     f"the examples again.") from e
+  sizes = {k: len(v) for k, v in arrays.items()}
+  if len(set(sizes.values())) != 1:
+    raise ValueError(f"{path} holds arrays of different lengths {sizes}.")
+  return arrays
 
 
 def load_or_generate(config: DataConfig,

@@ -73,10 +73,26 @@ class Priors:
     """Runs both priors.
 
     Args:
-      keypoints_px: `[B, K, 2]` keypoints in pixels of the S×S crop.
-      confidence: `[B, K]` in [0, 1] (0 = missing).
-      silhouette: `[B, R, R]` in [0, 1].
+      keypoints_px: `[B, K, 2]` keypoints in pixels of the S×S crop; a
+        keypoint with a non-finite coordinate counts as missing.
+      confidence: `[B, K]` in [0, 1] (0 or NaN = missing: the keypoint's
+        coordinates are ignored, whatever their values).
+      silhouette: `[B, R, R]` in [0, 1], finite.
+
+    Raises:
+      ValueError: a shape that does not fit the priors, or a silhouette
+        with NaN or Inf (InvalidArgumentError inside `tf.function`).
     """
+    silhouette = tf.convert_to_tensor(silhouette)
+    message = "silhouette must be finite (values in [0, 1])"
+    if tf.executing_eagerly():
+      bad = int(tf.reduce_sum(tf.cast(
+          ~tf.math.is_finite(tf.cast(silhouette, tf.float32)), tf.int32)))
+      if bad:
+        raise ValueError(f"{message}; got {bad} NaN or infinite pixels.")
+    else:
+      silhouette = tf.debugging.assert_all_finite(
+          tf.cast(silhouette, tf.float32), message)
     keypoints = pose_prior_lib.normalize_keypoints(
         tf.cast(keypoints_px, tf.float32), self.crop_size)
     if self.keypoint_flip_pairs is None:

@@ -5,7 +5,9 @@ Dimensions: B batch, K keypoints, J = 24 joints.
 Inputs are keypoints normalised to the square crop (`normalize_keypoints`:
 pixel u ↦ (u − (S − 1)/2) / (S/2), so the crop spans [−1, 1], the
 convention of `render.camera.WeakPerspectiveCamera`) and a confidence per
-keypoint in [0, 1] (0 = missing: its coordinates are ignored).
+keypoint in [0, 1] (0 = missing: its coordinates are ignored, whatever
+their values; a keypoint with a NaN confidence or a non-finite coordinate
+counts as missing).
 
 Architecture (Pavlakos et al. 2018, after Martinez et al. 2017): the
 coordinates (zero where the confidence is 0) and the confidences, side by
@@ -37,6 +39,7 @@ from typing import NamedTuple, Sequence, Tuple
 import keras
 import tensorflow as tf
 
+from body import finite
 from body import keypoints as keypoints_lib
 from body import rotation
 from priors import blocks
@@ -67,6 +70,7 @@ class PosePriorConfig:
   normalize_inputs: bool = True
 
   def __post_init__(self):
+    finite.check_fields(self)
     if self.rotation_head not in ROTATION_HEADS:
       raise ValueError(f"rotation_head must be one of {ROTATION_HEADS}, got "
                        f"{self.rotation_head!r}.")
@@ -157,6 +161,13 @@ class PosePrior(keras.Model):
     if confidence.shape.rank != 2 or confidence.shape[1] != c.num_keypoints:
       raise ValueError(f"confidence must have shape [B, {c.num_keypoints}], "
                        f"got {confidence.shape.as_list()}.")
+    # A keypoint is missing if its confidence is not > 0 (NaN included) or
+    # a coordinate is not finite; its coordinates are then never read.
+    present = (confidence > 0) & tf.reduce_all(
+        tf.math.is_finite(keypoints), axis=-1)                    # [B, K]
+    confidence = tf.where(present, confidence, tf.zeros_like(confidence))
+    keypoints = tf.where(present[..., None], keypoints,
+                         tf.zeros_like(keypoints))
     weight = confidence[..., None]                                # [B, K, 1]
     if c.normalize_inputs:
       total = tf.reduce_sum(weight, axis=1, keepdims=True) + 1e-6
@@ -171,7 +182,7 @@ class PosePrior(keras.Model):
       coords, extra = keypoints, []
     # Coordinates enter unscaled (a missing keypoint's are zeroed): scaling
     # them by the confidence would make the network divide by it to undo.
-    present = tf.cast(weight > 0, coords.dtype)
+    present = tf.cast(present[..., None], coords.dtype)
     features = tf.concat([
         tf.reshape(coords * present, [-1, 2 * c.num_keypoints]),
         confidence] + extra, axis=-1)
@@ -190,7 +201,10 @@ class PosePrior(keras.Model):
       theta = tf.reshape(raw, [-1, 3 * c.num_joints])
     camera = self.camera_head(h)
     if c.normalize_inputs:
-      scale = spread[:, 0] * tf.exp(camera[:, :1])                # [B, 1]
+      # The log-scale is clipped so that keypoints far outside anything
+      # trained on cannot overflow exp (|a| ≤ 30 changes no sane output).
+      scale = spread[:, 0] * tf.exp(
+          tf.clip_by_value(camera[:, :1], -30.0, 30.0))             # [B, 1]
       camera = tf.concat([scale, center[:, 0] / scale + camera[:, 1:]], -1)
     return PosePriorOutput(rotmats=rotmats, theta=theta, camera=camera,
                            raw_rotation=raw)
@@ -235,6 +249,11 @@ def flip_averaged(model: "PosePrior", keypoints, confidence,
   """
   keypoints = tf.convert_to_tensor(keypoints, tf.float32)
   confidence = tf.convert_to_tensor(confidence, tf.float32)
+  num_keypoints = model.config.num_keypoints
+  # Checked before the flip permutation, which would fail on another K.
+  if keypoints.shape.rank != 3 or keypoints.shape[1:] != (num_keypoints, 2):
+    raise ValueError(f"keypoints must have shape [B, {num_keypoints}, 2], "
+                     f"got {keypoints.shape.as_list()}.")
   perm = keypoints_lib.flip_permutation(keypoints.shape[1],
                                         keypoint_flip_pairs)
   mirrored_kp = tf.gather(keypoints, perm, axis=1) * tf.constant([-1.0, 1.0])

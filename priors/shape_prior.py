@@ -14,6 +14,7 @@ from typing import Tuple
 import keras
 import tensorflow as tf
 
+from body import finite
 from priors import blocks
 
 
@@ -35,6 +36,7 @@ class ShapePriorConfig:
   num_betas: int = 10
 
   def __post_init__(self):
+    finite.check_fields(self)
     object.__setattr__(self, "conv_channels", tuple(self.conv_channels))
     if len(self.conv_channels) != 5:
       raise ValueError(f"conv_channels must list 5 widths, got "

@@ -4,7 +4,8 @@ r"""Trains the PosePrior or the ShapePrior.
         --num_examples=50000 --data_cache=/tmp/synth_train.npz
 
 Flags → a frozen `priors.config.TrainConfig` → `priors.training.train`. The
-config is written to `<model_dir>/config.json`; rerunning the same command
+config is written to `<model_dir>/config.json` (package versions, commit and
+data fingerprint to `provenance.json`); rerunning the same command
 resumes from the latest checkpoint. `--data` is "generate" (draw
 `--num_examples` synth samples at start-up, optionally cached with
 `--data_cache`), the output directory of `python -m synth.generate` (its
@@ -12,6 +13,7 @@ TFRecords), or the path of an `.npz` of `priors.data` arrays.
 """
 
 import logging as std_logging
+import os
 
 from absl import app
 from absl import flags
@@ -24,6 +26,7 @@ from priors import pose_prior
 from priors import shape_prior
 from priors import training
 from synth import corruption
+from synth import progress
 
 flags.DEFINE_enum("prior", None, list(config_lib.PRIORS),
                           "Which prior to train.")
@@ -111,7 +114,12 @@ def config_from_flags() -> config_lib.TrainConfig:
 def main(argv):
   del argv
   std_logging.getLogger().setLevel(std_logging.INFO)
-  result = training.train(config_from_flags())
+  config = config_from_flags()
+  data = config.data.source
+  progress.write_provenance(
+      os.path.join(config.model_dir, "provenance.json"),
+      data if data != "generate" else config.data.cache)
+  result = training.train(config)
   logging.info("done: step %d (from %d) in %.0f s; weights at %s",
                result.final_step, result.start_step, result.seconds,
                result.weights_path)

@@ -36,6 +36,7 @@ from synth import summaries
 from render import camera as camera_lib
 from render import losses as render_losses
 from render import soft_silhouette
+from synth import progress as progress_lib
 from synth import raster
 from synth import sample as sample_lib
 
@@ -302,6 +303,7 @@ def train(config: config_lib.TrainConfig,
   t0 = time.time()
   tick, tick_step = t0, start_step
   current = start_step
+  progress = progress_lib.Progress(config.num_steps, start=start_step)
   end = config.num_steps if stop_after is None else min(
       config.num_steps, start_step + stop_after)
   while current < end:
@@ -312,16 +314,22 @@ def train(config: config_lib.TrainConfig,
     num = _steps_to_next_event(config, current, end)
     total, terms = run_steps(weights, tf.constant(num, tf.int32))
     current += num
+    progress.update(current)
     if current % config.log_every == 0 or current == config.num_steps:
       last = {k: float(v) for k, v in terms.items()}
       last["total"] = float(total)
+      if not math.isfinite(last["total"]):
+        raise FloatingPointError(
+            f"the loss is {last['total']} at step {current} ({last}); "
+            f"nothing was exported. Lower --learning_rate (now "
+            f"{config.learning_rate}) or check the training data.")
       now = time.time()
       rate = (current - tick_step) / max(now - tick, 1e-9)
       tick, tick_step = now, current
-      logging.info("step %d/%d  loss %.4f  %s  %.1f steps/s", current,
+      logging.info("step %d/%d  loss %.4f  %s  (%s)", current,
                    config.num_steps, last["total"],
                    " ".join(f"{k}={v:.4g}" for k, v in last.items()
-                            if k != "total" and v), rate)
+                            if k != "total" and v), progress.summary())
       with writer.as_default():
         for k, v in last.items():
           summaries.scalar(f"loss/{k}", v, current)

@@ -91,16 +91,18 @@ class PerspectiveCamera:
     """
     points = _check_points(points)
     focal, principal_point = self._intrinsics(points.dtype)
-    # Non-finite points project to NaN, with zero (not NaN) gradients.
+    # Non-finite points are swapped for (0, 0, 1) before the division and
+    # their pixels set to NaN after it, so their gradients are zero (not
+    # NaN); tf.maximum clamps the depth with a zero gradient below it.
+    # tensorflow_graphics' perspective.project (a test checks it computes
+    # the same for visible points) has no such guards and is faster: 2.3x
+    # in the forward pass for B = 16, N = 6890 on a loaded 2-core CPU
+    # (python -m benchmarks.camera). The guards cost that time; they keep
+    # points behind the camera and non-finite vertices out of the gradients.
     finite = tf.reduce_all(tf.math.is_finite(points), axis=-1, keepdims=True)
-    xy = tf.where(finite, points[..., :2], tf.zeros_like(points[..., :2]))
-    depth = points[..., 2:]
-    depth = tf.where(finite & (depth > min_depth), depth,
-                     tf.cast(min_depth, points.dtype))
-    # tensorflow_graphics' perspective.project computes the same (a test
-    # checks it) but guards a division we have already made safe, at twice
-    # the cost in the rasterizers' hot path.
-    projected = focal * xy / depth + principal_point
+    safe = tf.where(finite, points, tf.constant([0.0, 0.0, 1.0], points.dtype))
+    depth = tf.maximum(safe[..., 2:], tf.cast(min_depth, points.dtype))
+    projected = focal * safe[..., :2] / depth + principal_point
     return tf.where(finite, projected,
                     tf.constant(float("nan"), points.dtype))
 

@@ -23,6 +23,7 @@ from typing import Optional, Tuple
 
 import tensorflow as tf
 
+from body import finite
 from render import fragments as fragments_lib
 from render import screen_faces
 
@@ -52,6 +53,7 @@ class RasterSettings:
   jit_compile: bool = True
 
   def __post_init__(self):
+    finite.check_fields(self)
     screen_faces.check_image_size(self.image_size)
 
 

@@ -55,7 +55,15 @@ class ScreenFaces(NamedTuple):
 
 
 def check_mesh(verts_screen, faces) -> Tuple[tf.Tensor, tf.Tensor]:
-  """Checks shapes: verts_screen `[B, V, 3]` float, faces `[F, 3]` int."""
+  """Checks shapes: verts_screen `[B, V, 3]` float, faces `[F, 3]` int with
+  every index in [0, V); returns them with faces as int32.
+
+  The index range is checked in the faces' own dtype, before the cast (a
+  cast first would wrap 2³² + 5 to 5): in Python when faces and V are known
+  statically (constant faces, the usual case), raising ValueError; otherwise
+  with `tf.debugging` asserts, which raise InvalidArgumentError when run
+  (XLA-compiled callers skip asserts: give them constant faces).
+  """
   verts_screen = tf.convert_to_tensor(verts_screen)
   faces = tf.convert_to_tensor(faces)
   if verts_screen.shape.rank != 3 or verts_screen.shape[-1] != 3:
@@ -68,6 +76,26 @@ def check_mesh(verts_screen, faces) -> Tuple[tf.Tensor, tf.Tensor]:
     raise ValueError(f"faces must have shape [F, 3]; got {faces.shape}.")
   if not faces.dtype.is_integer:
     raise ValueError(f"faces must be integers; got {faces.dtype}.")
+  num_vertices = verts_screen.shape[1]
+  static = tf.get_static_value(faces)
+  if static is not None and num_vertices is not None:
+    if static.size and (static.min() < 0 or static.max() >= num_vertices):
+      raise ValueError(
+          f"faces index vertices in [{static.min()}, {static.max()}], "
+          f"outside [0, {num_vertices - 1}] (verts_screen has V = "
+          f"{num_vertices}).")
+  else:
+    wide = tf.cast(faces, tf.int64)  # uint64 ≥ 2⁶³ wraps negative: refused.
+    message = "faces index a vertex outside [0, V) of verts_screen [B, V, 3]"
+    checks = [tf.debugging.assert_non_negative(wide, message=message),
+              tf.debugging.assert_less(
+                  wide, tf.shape(verts_screen, out_type=tf.int64)[1],
+                  message=message)]
+    if faces.dtype == tf.uint64:
+      checks.append(tf.debugging.assert_less(
+          faces, tf.constant(2**31, tf.uint64), message=message))
+    with tf.control_dependencies(checks):
+      faces = tf.identity(faces)
   return verts_screen, tf.cast(faces, tf.int32)
 
 

@@ -52,6 +52,7 @@ from typing import Callable, NamedTuple, Optional, Tuple
 
 import tensorflow as tf
 
+from body import finite
 from render import screen_faces
 
 
@@ -85,6 +86,7 @@ class SoftSilhouetteSettings:
   jit_compile: bool = True
 
   def __post_init__(self):
+    finite.check_fields(self)
     screen_faces.check_image_size(self.image_size)
     if not self.sigma > 0:
       raise ValueError(f"sigma must be positive; got {self.sigma}.")

@@ -48,6 +48,7 @@ from typing import Dict, Sequence, Tuple
 
 import tensorflow as tf
 
+from body import finite
 from body import keypoints as keypoints_lib
 
 
@@ -79,21 +80,24 @@ class CorruptionConfig:
   occluded_confidence: Tuple[float, float] = (0.2, 0.6)
 
   def __post_init__(self):
+    finite.check_fields(self)
     # Floats throughout (ints from JSON or callers would make int tensors).
     for f in dataclasses.fields(self):
       value = getattr(self, f.name)
       object.__setattr__(self, f.name, tuple(map(float, value))
                          if isinstance(value, (tuple, list)) else float(value))
-    rates = (self.drop_rate, self.occluded_drop_rate, self.outlier_rate,
-             self.swap_rate)
-    if min((self.sigma, self.occluded_scale, self.outlier_sigma) +
-           rates) < 0:
-      raise ValueError("corruption rates and scales must be ≥ 0.")
-    if max(rates) > 1:
-      raise ValueError("corruption rates must be ≤ 1.")
-    for lo, hi in (self.visible_confidence, self.occluded_confidence):
+    rates = ("drop_rate", "occluded_drop_rate", "outlier_rate", "swap_rate")
+    for name in ("sigma", "occluded_scale", "outlier_sigma") + rates:
+      value = getattr(self, name)
+      if value < 0 or (name in rates and value > 1):
+        raise ValueError(f"CorruptionConfig.{name} must be ≥ 0"
+                         f"{' and ≤ 1' if name in rates else ''}, got "
+                         f"{value}.")
+    for name in ("visible_confidence", "occluded_confidence"):
+      lo, hi = getattr(self, name)
       if not 0.0 <= lo <= hi <= 1.0:
-        raise ValueError("confidence ranges must satisfy 0 ≤ lo ≤ hi ≤ 1.")
+        raise ValueError(f"CorruptionConfig.{name} must satisfy 0 ≤ lo ≤ "
+                         f"hi ≤ 1, got {(lo, hi)}.")
 
 
 CLEAN = CorruptionConfig(sigma=0.0, drop_rate=0.0, occluded_drop_rate=0.0,

@@ -20,6 +20,8 @@ import dataclasses
 
 import numpy as np
 
+from body import finite
+
 
 @dataclasses.dataclass(frozen=True)
 class CameraConfig:
@@ -39,6 +41,7 @@ class CameraConfig:
   shift_range: float = 0.06
 
   def __post_init__(self):
+    finite.check_fields(self)
     if self.image_size <= 0 or self.focal_length <= 0:
       raise ValueError(
           f"image_size and focal_length must be positive, got "

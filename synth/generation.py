@@ -10,20 +10,27 @@ given machine and library stack.
 
 Robustness: each shard is written to a hidden temp file in the output
 directory and renamed into place when complete, so a killed job leaves no
-partial shard; a rerun with the same config skips the shards that exist and
-writes the rest. A rerun with a different config into the same directory is
-refused. `manifest.json` (config, schema, seed, per-shard counts) is written
-at the start (status "incomplete") and again when every shard exists
-("complete").
+partial shard; a rerun with the same config checks the shards that exist
+(each must read back with its record CRCs intact and its sample count),
+deletes damaged ones, and writes what is missing. Temp files of killed runs
+on this host are deleted at the start of the next run. A rerun with a
+different config into the same directory is refused. `manifest.json`
+(config, schema, seed, per-shard counts) is written at the start (status
+"incomplete") and again when every shard exists ("complete", with each
+shard's size in bytes and sha256, which readers verify:
+`record.verify_dataset`).
 
 Paths go through `tf.io.gfile`, so the output may be a local directory or a
 bucket URL (for the Beam runners).
 """
 
 import dataclasses
+import glob
 import json
 import logging
 import os
+import re
+import socket
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -32,6 +39,7 @@ import tensorflow as tf
 
 from body import assets as assets_lib
 from synth import pose_bank as pose_bank_lib
+from synth import progress as progress_lib
 from synth import record
 from synth import sample as sample_lib
 
@@ -127,6 +135,46 @@ def generate_shard_batches(generator: sample_lib.SampleGenerator,
     yield generator.generate(rng, min(config.batch_size, size - start))
 
 
+_TEMP = re.compile(r"^\.(.+)\.tmp-(?:(.+)-)?(\d+)$")
+
+
+def _temp_name(name: str) -> str:
+  """`.name.tmp-HOST-PID`: a killed run's temp files are recognised later."""
+  return f".{name}.tmp-{socket.gethostname()}-{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:
+    return True
+  return True
+
+
+def remove_stale_temp_files(directory: str) -> List[str]:
+  """Deletes temp files left by killed runs of this host; returns them.
+
+  A temp file is stale if it names this host (or no host: older runs) and a
+  process id that is no longer running; other hosts' files are left alone.
+  """
+  removed = []
+  if "://" in directory:  # Buckets: other hosts' workers may be writing.
+    return removed
+  for path in glob.glob(os.path.join(directory, ".*.tmp-*")):
+    match = _TEMP.match(os.path.basename(path))
+    if not match:
+      continue
+    host, pid = match.group(2), int(match.group(3))
+    if host not in (None, socket.gethostname()) or _process_alive(pid):
+      continue
+    os.remove(path)
+    removed.append(path)
+    logging.warning("removed %s, left by a killed run (pid %d)", path, pid)
+  return removed
+
+
 def write_shard(generator: sample_lib.SampleGenerator,
                 config: GenerationConfig, index: int, directory: str,
                 overwrite: bool = False) -> int:
@@ -142,16 +190,18 @@ def write_shard(generator: sample_lib.SampleGenerator,
   if tf.io.gfile.exists(path) and not overwrite:
     logging.info("shard %s exists; skipped", name)
     return size
-  tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
+  tmp = os.path.join(directory, _temp_name(name))
   count = 0
   start = time.perf_counter()
+  progress = progress_lib.Progress(size, unit="samples")
   try:
     with tf.io.TFRecordWriter(tmp) as writer:
       for batch in generate_shard_batches(generator, config, index):
         for example in record.serialize(batch):
           writer.write(example)
         count += len(batch)
-        logging.info("shard %d: %d / %d samples", index, count, size)
+        progress.update(count)
+        logging.info("shard %d: %s", index, progress.summary())
     tf.io.gfile.rename(tmp, path, overwrite=True)
   except BaseException:
     if tf.io.gfile.exists(tmp):
@@ -165,8 +215,10 @@ def write_shard(generator: sample_lib.SampleGenerator,
 
 def manifest_for(config: GenerationConfig, status: str,
                  generator: sample_lib.SampleGenerator,
-                 elapsed_s: Optional[float] = None) -> dict:
-  """The manifest dict (JSON-compatible)."""
+                 elapsed_s: Optional[float] = None,
+                 digests: Optional[Dict[str, tuple]] = None) -> dict:
+  """The manifest dict (JSON-compatible); `digests` maps shard file names to
+  (bytes, sha256), recorded per shard."""
   sizes = shard_sizes(config.num_samples, config.num_shards)
   schema = record.schema_for(config.sample)
   manifest = {
@@ -180,19 +232,27 @@ def manifest_for(config: GenerationConfig, status: str,
       "body_model": {"name": generator.assets.name,
                      "num_vertices": int(generator.assets.num_vertices),
                      "num_faces": int(len(generator.assets.faces))},
-      "shards": [{"file": shard_name(i, config.num_shards), "count": n}
+      "shards": [_shard_entry(shard_name(i, config.num_shards), n, digests)
                  for i, n in enumerate(sizes)],
       "versions": {"numpy": np.__version__, "tensorflow": tf.__version__},
+      "provenance": progress_lib.provenance(config.pose_bank),
   }
   if elapsed_s is not None:
     manifest["elapsed_s"] = round(elapsed_s, 3)
   return manifest
 
 
+def _shard_entry(name: str, count: int, digests) -> dict:
+  entry = {"file": name, "count": count}
+  if digests and name in digests:
+    entry["bytes"], entry["sha256"] = digests[name]
+  return entry
+
+
 def write_manifest(directory: str, manifest: dict) -> None:
   """Writes `manifest.json` atomically."""
   path = os.path.join(directory, record.MANIFEST)
-  tmp = os.path.join(directory, f".{record.MANIFEST}.tmp-{os.getpid()}")
+  tmp = os.path.join(directory, _temp_name(record.MANIFEST))
   with tf.io.gfile.GFile(tmp, "w") as f:
     json.dump(manifest, f, indent=2, sort_keys=True)
     f.write("\n")
@@ -205,18 +265,46 @@ def check_compatible(directory: str, config: GenerationConfig) -> None:
   if not tf.io.gfile.exists(path):
     return
   with tf.io.gfile.GFile(path) as f:
-    old = json.load(f).get("config")
+    try:
+      old = json.load(f).get("config")
+    except (ValueError, AttributeError) as e:
+      raise record.DatasetError(
+          f"{path!r} is not a valid manifest ({e}); delete it (the shards "
+          f"beside it are checked on the rerun) or use a new --output.") from e
   if old != config.to_json():
     raise ValueError(
         f"{directory!r} holds a dataset generated with another config; use a "
         f"new --output directory (or delete the old one). Old config: {old}")
 
 
-def missing_shards(config: GenerationConfig, directory: str) -> List[int]:
-  """Indices of the shards not yet in `directory`."""
-  return [i for i in range(config.num_shards)
-          if not tf.io.gfile.exists(
-              os.path.join(directory, shard_name(i, config.num_shards)))]
+def _shard_is_intact(path: str, count: int) -> bool:
+  """Whether every record of `path` reads back (CRCs) and there are `count`."""
+  try:
+    return sum(1 for _ in tf.data.TFRecordDataset(path)) == count
+  except (tf.errors.DataLossError, tf.errors.OutOfRangeError,
+          tf.errors.InvalidArgumentError):
+    return False
+
+
+def missing_shards(config: GenerationConfig, directory: str,
+                   check: bool = True) -> List[int]:
+  """Indices of the shards not yet (intact) in `directory`.
+
+  With `check`, existing shards are read back; a damaged one (truncated,
+  corrupt, wrong sample count) is deleted, with a warning, and listed.
+  """
+  sizes = shard_sizes(config.num_samples, config.num_shards)
+  missing = []
+  for i, size in enumerate(sizes):
+    path = os.path.join(directory, shard_name(i, config.num_shards))
+    if not tf.io.gfile.exists(path):
+      missing.append(i)
+    elif check and not _shard_is_intact(path, size):
+      logging.warning("%s is damaged (truncated, corrupt or not %d samples); "
+                      "deleting it to write it again", path, size)
+      tf.io.gfile.remove(path)
+      missing.append(i)
+  return missing
 
 
 def prepare_output(config: GenerationConfig, directory: str,
@@ -224,6 +312,7 @@ def prepare_output(config: GenerationConfig, directory: str,
   """Creates the directory, checks an old manifest, writes "incomplete"."""
   tf.io.gfile.makedirs(directory)
   check_compatible(directory, config)
+  remove_stale_temp_files(directory)
   write_manifest(directory, manifest_for(config, "incomplete", generator))
 
 
@@ -245,18 +334,31 @@ def generate(config: GenerationConfig, directory: str,
           if shards is None or i in shards]
   logging.info("%d of %d shards to write in %s", len(todo),
                config.num_shards, directory)
+  sizes = shard_sizes(config.num_samples, config.num_shards)
+  progress = progress_lib.Progress(sum(sizes[i] for i in todo),
+                                   unit="samples")
   for done, i in enumerate(todo):
     write_shard(generator, config, i, directory)
-    logging.info("progress: %d / %d shards", done + 1, len(todo))
+    progress.update(progress.done + sizes[i])
+    logging.info("progress: %d / %d shards, %s", done + 1, len(todo),
+                 progress.summary())
   return finish(config, directory, generator, time.perf_counter() - start)
 
 
 def finish(config: GenerationConfig, directory: str,
            generator: sample_lib.SampleGenerator,
            elapsed_s: Optional[float] = None) -> dict:
-  """Rewrites the manifest as "complete" if every shard exists."""
-  status = "incomplete" if missing_shards(config, directory) else "complete"
-  manifest = manifest_for(config, status, generator, elapsed_s)
+  """Rewrites the manifest as "complete", with each shard's size and
+  sha256, if every shard exists."""
+  missing = missing_shards(config, directory, check=False)
+  status = "incomplete" if missing else "complete"
+  digests = None
+  if not missing:
+    digests = {}
+    for i in range(config.num_shards):
+      name = shard_name(i, config.num_shards)
+      digests[name] = record.file_digest(os.path.join(directory, name))
+  manifest = manifest_for(config, status, generator, elapsed_s, digests)
   write_manifest(directory, manifest)
   return manifest
 

@@ -28,6 +28,7 @@ from typing import Dict, Mapping, Tuple
 
 import numpy as np
 
+from body import finite
 from synth import joint_limits as jl
 from synth import rotation
 
@@ -79,6 +80,7 @@ class PosePriorConfig:
   mirror_probability: float = 0.5
 
   def __post_init__(self):
+    finite.check_fields(self)
     names = [f for f, _ in self.family_weights]
     unknown = sorted(set(names) - set(FAMILIES))
     if unknown:

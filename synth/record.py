@@ -31,6 +31,7 @@ reshaped (`keypoints2d` `[K, 2]`, `silhouette` `[R, R]` uint8 0/1, ...).
 
 import dataclasses
 import glob
+import hashlib
 import json
 import os
 from typing import Dict, List, Sequence
@@ -202,15 +203,90 @@ def parse_fn(schema: RecordSchema):
   return parse
 
 
+RERUN = ("Rerun the synth.generate command that wrote {!r}: it checks the "
+          "shards and rewrites missing or damaged ones.")
+
+
+class DatasetError(ValueError):
+  """A dataset directory is incomplete or damaged; the message names the
+  file and says what to do."""
+
+
 def read_manifest(directory: str) -> dict:
-  """The manifest written beside a dataset's shards."""
+  """The manifest written beside a dataset's shards.
+
+  Raises:
+    FileNotFoundError: no manifest in `directory`.
+    DatasetError: a manifest that is not valid JSON or lacks its fields.
+  """
   path = os.path.join(directory, MANIFEST)
-  if not os.path.isfile(path):
+  if not tf.io.gfile.exists(path):
     raise FileNotFoundError(
         f"no {MANIFEST} in {directory!r}; is it the --output of "
         f"synth.generate?")
-  with open(path) as f:
-    return json.load(f)
+  try:
+    with tf.io.gfile.GFile(path, "rb") as f:
+      manifest = json.loads(f.read().decode("utf-8"))
+  except (ValueError, UnicodeDecodeError) as e:
+    raise DatasetError(
+        f"{path!r} is not valid JSON ({e}); the dataset's manifest is "
+        f"damaged: rerun the synth.generate command that wrote it.") from e
+  missing = [k for k in ("schema", "shards", "status")
+             if not isinstance(manifest, dict) or k not in manifest]
+  if missing:
+    raise DatasetError(f"{path!r} lacks {missing}; it is not a "
+                       f"synth.generate manifest.")
+  return manifest
+
+
+def file_digest(path: str, chunk: int = 1 << 22):
+  """(size in bytes, sha256 hex) of a file (any `tf.io.gfile` path)."""
+  digest, size = hashlib.sha256(), 0
+  with tf.io.gfile.GFile(path, "rb") as f:
+    for block in iter(lambda: f.read(chunk), b""):
+      digest.update(block)
+      size += len(block)
+  return size, digest.hexdigest()
+
+
+def verify_dataset(directory: str, checksums: bool = True) -> dict:
+  """Checks a dataset against its manifest; returns the manifest.
+
+  The manifest must say "complete", and every shard it lists must exist with
+  the size (and, with `checksums`, the sha256) it records. Manifests written
+  before sizes and checksums were recorded are checked for status and files
+  only.
+
+  Raises:
+    FileNotFoundError: no manifest.
+    DatasetError: naming the first incomplete, missing or damaged file.
+  """
+  manifest = read_manifest(directory)
+  path = os.path.join(directory, MANIFEST)
+  if manifest["status"] != "complete":
+    raise DatasetError(
+        f"{path!r} says the dataset is {manifest['status']!r}: its job did "
+        f"not finish. Rerun the same synth.generate command to write the "
+        f"missing shards.")
+  for shard in manifest["shards"]:
+    shard_path = os.path.join(directory, shard["file"])
+    if not tf.io.gfile.exists(shard_path):
+      raise DatasetError(
+          f"{shard_path!r} is listed in {MANIFEST} but missing. "
+          f"{RERUN.format(directory)}")
+    if "bytes" not in shard:
+      continue
+    size = tf.io.gfile.stat(shard_path).length
+    if size != shard["bytes"]:
+      raise DatasetError(
+          f"{shard_path!r} has {size} bytes, {MANIFEST} says "
+          f"{shard['bytes']}: it is truncated or damaged. "
+          f"{RERUN.format(directory)}")
+    if checksums and file_digest(shard_path)[1] != shard["sha256"]:
+      raise DatasetError(
+          f"{shard_path!r} does not match its sha256 in {MANIFEST}: it is "
+          f"damaged. {RERUN.format(directory)}")
+  return manifest
 
 
 def shard_paths(directory: str) -> List[str]:
@@ -220,7 +296,8 @@ def shard_paths(directory: str) -> List[str]:
 
 def read_dataset(directory: str, batch_size: int = 0,
                  shuffle_files: bool = False,
-                 files: Sequence[str] = ()) -> tf.data.Dataset:
+                 files: Sequence[str] = (),
+                 verify: bool = False) -> tf.data.Dataset:
   """A `tf.data.Dataset` over a generated dataset.
 
   Args:
@@ -229,14 +306,23 @@ def read_dataset(directory: str, batch_size: int = 0,
       last one may be smaller).
     shuffle_files: shuffle the shard order (not the samples).
     files: optional subset of shard paths (default: all shards).
+    verify: first check the dataset against its manifest
+      (`verify_dataset`: complete, sizes and checksums); the shards are then
+      the manifest's.
 
   Returns:
     A dataset of dicts (see the module docstring); with batching every
     tensor gets a leading batch dimension.
   """
-  manifest = read_manifest(directory)
+  if verify:
+    manifest = verify_dataset(directory)
+    default_files = [os.path.join(directory, s["file"])
+                     for s in manifest["shards"]]
+  else:
+    manifest = read_manifest(directory)
+    default_files = shard_paths(directory)
   schema = RecordSchema(**manifest["schema"])
-  files = list(files) or shard_paths(directory)
+  files = list(files) or default_files
   if not files:
     raise FileNotFoundError(f"no shards in {directory!r}.")
   ds = tf.data.Dataset.from_tensor_slices(files)

@@ -47,6 +47,7 @@ import numpy as np
 import tensorflow as tf
 
 from body import assets as assets_lib
+from body import finite
 from body import keypoints as keypoints_lib
 from body import lbs
 from synth import framing
@@ -105,6 +106,7 @@ class SampleConfig:
   mirror_bank_probability: float = 0.5
 
   def __post_init__(self):
+    finite.check_fields(self)
     keypoints_lib.get(self.keypoint_set)     # Raises on an unknown name.
     if self.silhouette_size <= 0:
       raise ValueError(

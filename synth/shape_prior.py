@@ -9,6 +9,8 @@ import dataclasses
 
 import numpy as np
 
+from body import finite
+
 
 @dataclasses.dataclass(frozen=True)
 class ShapePriorConfig:
@@ -25,6 +27,7 @@ class ShapePriorConfig:
   truncation: float = 2.5
 
   def __post_init__(self):
+    finite.check_fields(self)
     if self.num_betas <= 0:
       raise ValueError(f"num_betas must be positive, got {self.num_betas}.")
     if self.sigma < 0:

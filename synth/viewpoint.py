@@ -16,6 +16,7 @@ import dataclasses
 
 import numpy as np
 
+from body import finite
 from synth import rotation
 
 
@@ -36,6 +37,7 @@ class ViewpointConfig:
   roll_std: float = np.radians(5.0)
 
   def __post_init__(self):
+    finite.check_fields(self)
     lo, hi = self.elevation_range
     if not -np.pi / 2 <= lo <= hi <= np.pi / 2:
       raise ValueError(

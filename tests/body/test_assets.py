@@ -63,6 +63,19 @@ class AssetsTest(testing.TestCase):
     with self.assertRaisesRegex(assets_lib.InvalidAssetsError, "landmark"):
       assets_lib.BodyAssets(**_fields(landmarks={"nose": 10**6}))
 
+  @testing.parameters(np.int64, np.uint64)
+  def test_faces_checked_before_the_int32_cast(self, dtype):
+    # Issue 19, defect 2: 2^32 + 5 used to wrap to the valid index 5.
+    faces = np.array(toy.make_assets().faces).astype(dtype)
+    faces[3, 1] = 2**32 + 5
+    with self.assertRaisesRegex(assets_lib.InvalidAssetsError, "4294967301"):
+      assets_lib.BodyAssets(**_fields(faces=faces))
+
+  def test_faces_must_be_integers(self):
+    faces = np.array(toy.make_assets().faces).astype(np.float64) + 0.5
+    with self.assertRaisesRegex(assets_lib.InvalidAssetsError, "float64"):
+      assets_lib.BodyAssets(**_fields(faces=faces))
+
   def test_kintree_round_trip(self):
     parents = toy.make_assets().parents
     table = assets_lib.kintree_from_parents(parents)

@@ -133,6 +133,46 @@ class LbsTest(testing.TestCase):
       lbs.forward_axis_angle(toy.make_assets(), np.zeros((1, 10)),
                              np.zeros((1, 69)))
 
+  # Issue 19, defect 3: non-finite values.
+  def test_nan_theta_stays_in_its_sample_or_raises_when_checked(self):
+    assets = toy.make_assets()
+    theta, betas, _ = self._random_inputs(3)
+    theta[1, 7] = np.nan
+    out = lbs.forward_axis_angle(assets, betas, tf.constant(theta))
+    finite = np.isfinite(out.vertices.numpy()).all(axis=(1, 2))
+    self.assertAllEqual(finite, [True, False, True])
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                "theta contains NaN"):
+      lbs.forward_axis_angle(assets, betas, tf.constant(theta),
+                             check_finite=True)
+    betas[2, 0] = np.inf
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                "betas contains NaN"):
+      lbs.forward(assets, betas, np.tile(np.eye(3), [3, 24, 1, 1]),
+                  check_finite=True)
+
+  def test_float16_theta_is_computed_in_float32(self):
+    assets = toy.make_assets()
+    out = lbs.forward_axis_angle(assets, np.zeros((1, 10), np.float16),
+                                 np.zeros((1, 72), np.float16))
+    self.assertEqual(out.vertices.dtype, tf.float32)
+    self.assertAllClose(out.vertices[0], assets.v_template, atol=1e-6)
+
+  @testing.parameters(1e6, 1e19, 1e30)
+  def test_huge_finite_theta_gives_a_finite_mesh(self, value):
+    assets = toy.make_assets()
+    theta = np.zeros((1, 72), np.float32)
+    theta[0, 3:6] = [value, -value, 0.5 * value]
+    out = lbs.forward_axis_angle(assets, np.zeros((1, 10), np.float32), theta)
+    self.assertTrue(np.isfinite(out.vertices.numpy()).all())
+    # The joint's rotation is the float64 Rodrigues matrix of the same θ.
+    rotmats = np.stack([reference.rodrigues(r) for r in
+                        theta[0].astype(np.float64).reshape(24, 3)])
+    verts, _ = reference.smpl_forward(assets, np.zeros(10), rotmats,
+                                      np.zeros(3))
+    if value < 1e7:  # Beyond, float32 cannot resolve the angle mod 2π.
+      self.assertAllClose(out.vertices[0], verts, atol=1e-3)
+
 
 if __name__ == "__main__":
   testing.main()

@@ -1,9 +1,14 @@
 """Tests for body/model_file.py: safe SMPL pickle loading, npz, export."""
 
+import io
 import os
 import pickle
+import struct
+import subprocess
 import sys
+import tracemalloc
 import types
+import zipfile
 
 import numpy as np
 import scipy.sparse
@@ -75,6 +80,16 @@ class _Exploit:
     return (os.system, ("echo pwned > /dev/null",))
 
 
+def _crafted_object_array_pickle():
+  """Issue 19, defect 1: only allow-listed globals (dtype, ndarray,
+  _reconstruct), but the array's dtype is 'O8' and its state holds raw
+  bytes instead of a list of objects, so NumPy would read the bytes as
+  PyObject pointers."""
+  data = pickle.dumps({"v_template": np.full(4, 1.5)}, protocol=2)
+  assert data.count(b"X\x02\x00\x00\x00f8") == 1
+  return data.replace(b"X\x02\x00\x00\x00f8", b"X\x02\x00\x00\x00O8")
+
+
 class ModelFileTest(testing.TestCase):
 
   def _write(self, name, data):
@@ -140,6 +155,100 @@ class ModelFileTest(testing.TestCase):
       model_file.load(path)
     path = self._write("m.obj", b"v 0 0 0")
     with self.assertRaisesRegex(model_file.ModelFileError, ".pkl or .npz"):
+      model_file.load(path)
+
+  def test_crafted_object_array_is_refused_without_crashing(self):
+    path = self._write("crafted.pkl", _crafted_object_array_pickle())
+    # In a child process: a regression would crash the interpreter.
+    code = ("import sys; from body import model_file\n"
+            "try:\n  model_file.load(sys.argv[1])\n"
+            "except model_file.UnsafeModelFileError as e:\n"
+            "  print(e); sys.exit(3)\n")
+    result = subprocess.run(
+        [sys.executable, "-c", code, path], capture_output=True, text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), timeout=60, check=False)
+    self.assertEqual(result.returncode, 3, result.stderr)
+    self.assertIn("crafted.pkl", result.stdout)
+    self.assertIn("'O8'", result.stdout)
+
+  @testing.named_parameters(
+      # An empty array state claiming 6 GiB of elements.
+      ("array_shape", b"\x80\x02cnumpy.core.multiarray\n_reconstruct\n"
+       b"cnumpy\nndarray\nK\x00\x85U\x01b\x87R(K\x01J\x00\x00\x01\x00J"
+       b"\x00\x80\x01\x00\x86cnumpy\ndtype\nU\x02u1\x89\x88\x87R\x89U\x00tb.",
+       "elements"),
+      # A bytes opcode claiming 6 GiB that the file does not hold.
+      ("bytes8", b"\x80\x04\x8e" + struct.pack("<Q", 6 << 30) + b"xyz.",
+       "not a readable model pickle"),
+  )
+  def test_small_pickle_cannot_allocate_gigabytes(self, data, message):
+    self.assertLess(len(data), 120)
+    path = self._write("bomb.pkl", data)
+    tracemalloc.start()
+    try:
+      with self.assertRaisesRegex(pickle.UnpicklingError if
+                                  message == "elements" else
+                                  model_file.ModelFileError,
+                                  f"bomb.pkl.*{message}"):
+        model_file.load(path)
+      _, peak = tracemalloc.get_traced_memory()
+    finally:
+      tracemalloc.stop()
+    self.assertLess(peak, 16 << 20)
+
+  def test_shared_references_cannot_blow_up(self):
+    # 60 levels of a list holding the level below twice: 2^60 leaves from a
+    # file of a few hundred bytes.
+    data = bytearray(b"\x80\x02]q\x00.")[:-1]
+    for level in range(60):
+      data += b"h" + bytes([level]) + b"h" + bytes([level]) + b"\x86q" + bytes(
+          [level + 1])
+    data += b"."
+    path = self._write("laughs.pkl", bytes(data))
+    with self.assertRaisesRegex(model_file.UnsafeModelFileError,
+                                "laughs.pkl.*objects"):
+      model_file.load(path)
+
+  def test_save_pkl_without_landmarks_reads_back(self):
+    original = toy.make_assets()
+    original = assets_lib.BodyAssets(
+        **{**{f: getattr(original, f) for f in (
+            "v_template", "shapedirs", "posedirs", "j_regressor", "weights",
+            "parents", "faces")}, "landmarks": {}})
+    path = os.path.join(self.create_tempdir().full_path, "bare.pkl")
+    model_file.save_pkl(original, path)
+    loaded = model_file.load(path)
+    self.assertSameModel(loaded, original)
+    self.assertEmpty(loaded.landmarks)
+
+  def test_npz_errors_name_the_file(self):
+    d = model_file.to_smpl_dict(toy.make_assets())
+    d["J_regressor"] = d["J_regressor"].toarray()
+    buffer = io.BytesIO()
+    np.savez(buffer, **d)
+    for cut in (10, len(buffer.getvalue()) // 2, len(buffer.getvalue()) - 30):
+      path = self._write(f"cut{cut}.npz", buffer.getvalue()[:cut])
+      with self.assertRaisesRegex(model_file.ModelFileError, f"cut{cut}.npz"):
+        model_file.load(path)
+    # A member whose header claims far more than it holds.
+    path = os.path.join(self.create_tempdir().full_path, "liar.npz")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False,
+                 "shape": (1 << 30,)})
+    with zipfile.ZipFile(path, "w") as z:
+      z.writestr("v_template.npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:])
+    with self.assertRaisesRegex(model_file.ModelFileError,
+                                "liar.npz.*v_template.npy.*claims"):
+      model_file.load(path)
+
+  @testing.parameters(1, 100, 1000)
+  def test_truncated_pickle_names_the_file(self, cut):
+    data = pickle.dumps(model_file.to_smpl_dict(toy.make_assets()),
+                        protocol=2)
+    path = self._write("cut.pkl", data[:cut])
+    with self.assertRaisesRegex(model_file.ModelFileError, "cut.pkl"):
       model_file.load(path)
 
 

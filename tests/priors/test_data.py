@@ -1,6 +1,7 @@
 """Training arrays from synth samples, the weak-perspective camera, caching,
 and the tf.data pipeline."""
 
+import json
 import os
 
 import numpy as np
@@ -14,6 +15,7 @@ from priors import data
 from priors import pose_prior
 from synth import corruption
 from synth import generation
+from synth import record
 from tests import testing
 
 
@@ -96,6 +98,46 @@ class DataTest(testing.TestCase):
     self.assertAllEqual(loaded["silhouette"], back["silhouette"])
     with self.assertRaisesRegex(ValueError, "COCO_17 keypoints, not LSP_14"):
       data.arrays_from_records(directory, "LSP_14")
+
+  @testing.parameters("incomplete", "deleted", "empty", "flipped_byte",
+                      "old_manifest_corrupt", "bad_json")
+  def test_damaged_datasets_are_refused_naming_the_file(self, damage):
+    # Issue 19, defect 4: these trained on part of the data with exit 0.
+    config = generation.GenerationConfig(num_samples=6, num_shards=2,
+                                         batch_size=3, body_model="toy")
+    directory = self.create_tempdir().full_path
+    generation.generate(config, directory, assets=toy.make_assets())
+    manifest_path = os.path.join(directory, record.MANIFEST)
+    with open(manifest_path) as f:
+      manifest = json.load(f)
+    shard = os.path.join(directory, generation.shard_name(1, 2))
+    if damage == "incomplete":
+      manifest["status"] = "incomplete"
+      expected = "manifest.json.*'incomplete'"
+    elif damage == "deleted":
+      os.remove(shard)
+      expected = f"{shard}.*missing"
+    elif damage == "empty":
+      open(shard, "wb").close()
+      expected = f"{shard}.* 0 bytes"
+    else:
+      with open(shard, "r+b") as f:
+        f.seek(40)
+        byte = f.read(1)
+        f.seek(40)
+        f.write(bytes([byte[0] ^ 0xFF]))
+      expected = f"{shard}.*(sha256|damaged)"
+    if damage == "old_manifest_corrupt":
+      for entry in manifest["shards"]:  # Written before checksums.
+        del entry["bytes"], entry["sha256"]
+    with open(manifest_path, "w") as f:
+      if damage == "bad_json":
+        f.write(json.dumps(manifest)[:-9])
+        expected = "manifest.json.*not valid JSON"
+      else:
+        json.dump(manifest, f)
+    with self.assertRaisesRegex(record.DatasetError, expected):
+      data.arrays_from_records(directory)
 
   def test_mirror_example(self):
     a = {k: tf.constant(v) for k, v in self.arrays.items()}

@@ -115,6 +115,27 @@ class EvaluationTest(testing.TestCase):
     self.assertNotAllClose(r, out.rotmats.numpy())
     self.assertEqual(flipped.vertices.shape, out.vertices.shape)
 
+  def test_inference_non_finite_inputs(self):
+    # Issue 19, defect 3: missing keypoints may hold NaN; a NaN silhouette
+    # is an error rather than NaN betas.
+    pose = pose_prior.PosePrior(pose_prior.PosePriorConfig(hidden_units=16))
+    shape = shape_prior.ShapePrior(shape_prior.ShapePriorConfig(
+        conv_channels=(4, 4, 4, 4, 4), hidden_units=8))
+    priors = inference.Priors(pose, shape, self.assets,
+                              keypoint_flip_pairs=keypoints.COCO_17.flip_pairs)
+    kp_px = self.arrays["keypoints"][:2] * 128 + 127.5
+    conf = np.ones((2, 17), np.float32)
+    conf[:, 5] = 0.0
+    sil = self.arrays["silhouette"][:2].astype(np.float32)
+    out = priors(kp_px, conf, sil)
+    kp_px[:, 5] = np.nan
+    out_nan = priors(kp_px, conf, sil)
+    self.assertTrue(np.isfinite(out_nan.vertices.numpy()).all())
+    self.assertAllClose(out_nan.theta, out.theta, atol=1e-5)
+    sil[1, 3, 3] = np.nan
+    with self.assertRaisesRegex(ValueError, "silhouette must be finite.*1 "):
+      priors(kp_px, conf, sil)
+
 
 class HeadSizeTest(testing.TestCase):
   """MPII head sizes of the bundled body and the calibration of the default

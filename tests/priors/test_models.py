@@ -52,6 +52,35 @@ class PosePriorTest(testing.TestCase):
     b[0, 3] = [0.7, -0.4]
     self.assertAllClose(model(a, conf).camera, model(b, conf).camera)
 
+  def test_missing_keypoints_may_hold_nan(self):
+    # Issue 19, defect 3: confidence 0 with NaN coordinates gave a NaN pose.
+    model = pose_prior.PosePrior(_SMALL_POSE)
+    conf = np.ones((2, 17), np.float32)
+    conf[:, 3] = 0.0
+    kp = self.rng.uniform(-0.5, 0.5, (2, 17, 2)).astype(np.float32)
+    bad = kp.copy()
+    bad[0, 3] = [np.nan, np.inf]
+    bad[1, 3] = [1e30, -np.inf]
+    expected = model(kp, conf)
+    got = model(bad, conf)
+    self.assertAllClose(got.rotmats, expected.rotmats)
+    self.assertAllClose(got.camera, expected.camera)
+    # A non-finite coordinate or NaN confidence counts as missing.
+    nan_conf = conf.copy()
+    nan_conf[:, 3] = np.nan
+    self.assertAllClose(model(bad, nan_conf).camera, expected.camera)
+    conf_one = np.ones((2, 17), np.float32)
+    self.assertAllClose(model(bad, conf_one).rotmats[0], expected.rotmats[0])
+
+  def test_flip_test_checks_k_first(self):
+    # Issue 19, defect 9: K = 17 into a COCO_21 prior was a bare IndexError.
+    model = pose_prior.PosePrior(
+        pose_prior.PosePriorConfig(hidden_units=32, num_keypoints=21))
+    with self.assertRaisesRegex(ValueError, r"keypoints must have shape "
+                                r"\[B, 21, 2\], got \[1, 17, 2\]"):
+      pose_prior.flip_averaged(model, np.zeros((1, 17, 2)),
+                               np.ones((1, 17)), keypoints.COCO_21.flip_pairs)
+
   @testing.parameters(((2, 16, 2), (2, 17)), ((2, 17, 3), (2, 17)),
                       ((2, 17, 2), (2, 16)), ((34,), (17,)))
   def test_rejects_bad_shapes(self, kp_shape, conf_shape):

@@ -2,7 +2,6 @@
 
 import os
 
-
 from body import lbs
 from body import toy
 from priors import config as config_lib
@@ -135,6 +134,26 @@ class OverfitTest(testing.TestCase):
         checkpoint_every=1000, log_every=50, image_every=0)
     result = training.train(cfg, arrays=arrays)
     self.assertLess(result.last_losses["parameter"], 0.02)   # β ~ N(0, 1)
+
+  def test_non_finite_loss_stops_without_exporting(self):
+    # Issue 19, defect 3: --learning_rate=nan (now refused by the config)
+    # trained and exported NaN weights with exit 0; a loss that turns NaN
+    # for another reason must also stop the run.
+    arrays = _arrays(8)
+    arrays["theta"][:] = float("nan")
+    cfg = config_lib.TrainConfig(
+        prior="pose", model_dir=self.create_tempdir().full_path,
+        body_model="toy", data=_TINY_DATA,
+        pose_model=pose_prior.PosePriorConfig(hidden_units=16, dropout=0.0),
+        batch_size=4, num_steps=4, log_every=2, checkpoint_every=100,
+        image_every=0)
+    with self.assertRaisesRegex(FloatingPointError,
+                                "loss is nan at step 2.*learning_rate"):
+      training.train(cfg, arrays=arrays)
+    self.assertFalse(os.path.exists(training.weights_path(cfg)))
+    with self.assertRaisesRegex(ValueError, "learning_rate must be finite"):
+      config_lib.TrainConfig(prior="pose", model_dir="/x",
+                             learning_rate=float("nan"))
 
 
 if __name__ == "__main__":

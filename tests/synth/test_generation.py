@@ -1,16 +1,20 @@
 """Tests for synth/generation.py and the synth.generate binary: shards,
 determinism, resume after a kill, manifest, reader."""
 
+import hashlib
 import json
 import os
+import socket
 from unittest import mock
 
 import numpy as np
 
 from body import toy
+from synth import framing
 from synth import generation
 from synth import record
 from synth import sample
+from synth import shape_prior
 from tests import testing
 
 
@@ -106,6 +110,47 @@ class GenerationTest(testing.TestCase):
     self.assertEqual(manifest["status"], "complete")
     self.assertEqual(_read_bytes(out), _read_bytes(reference))
 
+  def test_rerun_rewrites_damaged_shards_and_records_checksums(self):
+    # Issue 19, defect 4: a truncated shard was kept and the set marked
+    # "complete"; killed runs' temp files were never removed.
+    out = self.create_tempdir().full_path
+    manifest = generation.generate(_config(), out, assets=self.assets)
+    reference = _read_bytes(out)
+    for entry in manifest["shards"]:
+      data = reference[entry["file"]]
+      self.assertEqual(entry["bytes"], len(data))
+      self.assertEqual(entry["sha256"], hashlib.sha256(data).hexdigest())
+    truncated = os.path.join(out, generation.shard_name(1, 3))
+    with open(truncated, "r+b") as f:
+      f.truncate(len(reference[generation.shard_name(1, 3)]) // 2)
+    open(os.path.join(out, generation.shard_name(2, 3)), "wb").close()
+    stale = os.path.join(out, "." + generation.shard_name(0, 3) +
+                         f".tmp-{socket.gethostname()}-{2**22 + 12345}")
+    old_style = os.path.join(out, f".{record.MANIFEST}.tmp-{2**22 + 1}")
+    live = os.path.join(out, "." + generation.shard_name(0, 3) +
+                        f".tmp-{socket.gethostname()}-{os.getpid()}")
+    other_host = os.path.join(out, "." + generation.shard_name(0, 3) +
+                              ".tmp-elsewhere-1")
+    for path in (stale, old_style, live, other_host):
+      open(path, "wb").close()
+    manifest_path = os.path.join(out, record.MANIFEST)
+    with self.assertRaisesRegex(record.DatasetError,
+                                "00001-of-00003.tfrecord' has .* bytes"):
+      record.verify_dataset(out)
+    manifest = generation.generate(_config(), out, assets=self.assets)
+    self.assertEqual(manifest["status"], "complete")
+    self.assertEqual(_read_bytes(out), reference)
+    self.assertEqual(record.verify_dataset(out), manifest)
+    for path in (stale, old_style):
+      self.assertFalse(os.path.exists(path), path)
+    for path in (live, other_host):
+      self.assertTrue(os.path.exists(path), path)
+    # A corrupt manifest is named, not a bare JSONDecodeError.
+    with open(manifest_path, "w") as f:
+      f.write("{")
+    with self.assertRaisesRegex(record.DatasetError, "manifest.json"):
+      generation.generate(_config(), out, assets=self.assets)
+
   def test_other_config_refused(self):
     out = self.create_tempdir().full_path
     generation.generate(_config(num_samples=6), out, assets=self.assets)
@@ -133,6 +178,15 @@ class GenerationTest(testing.TestCase):
   def test_bad_config(self, **kwargs):
     with self.assertRaises(ValueError):
       _config(**kwargs)
+
+  def test_non_finite_settings_refused(self):
+    # Issue 19, defect 3: --focal_length=nan wrote a "complete" dataset of
+    # NaN keypoints.
+    with self.assertRaisesRegex(ValueError,
+                                "CameraConfig.focal_length must be finite"):
+      framing.CameraConfig(focal_length=float("nan"))
+    with self.assertRaisesRegex(ValueError, "sigma must be finite"):
+      shape_prior.ShapePriorConfig(sigma=float("inf"))
 
   def test_preview(self):
     out = os.path.join(self.create_tempdir().full_path, "sheet.png")
