@@ -184,8 +184,14 @@ class PersonSource:
     return None
 
 
-def load(path: str, min_score: float = 0.0) -> PersonSource:
-  """Any supported keypoints file, or a folder of OpenPose JSON files."""
+def load(path: str, min_score: float = 0.0,
+         any_image: bool = False) -> PersonSource:
+  """Any supported keypoints file, or a folder of OpenPose JSON files.
+
+  A single OpenPose file answers for the image of its stem
+  (`<stem>_keypoints.json` or `<stem>.json`), or for any image when
+  `any_image` (a run on one image).
+  """
   if os.path.isdir(path):
     files = sorted(f for f in os.listdir(path) if f.endswith(".json"))
     return PersonSource({_stem(f): read_openpose(os.path.join(path, f))
@@ -194,18 +200,18 @@ def load(path: str, min_score: float = 0.0) -> PersonSource:
   if isinstance(data, list):
     return PersonSource(read_coco_results(path, min_score), "coco")
   if isinstance(data, dict) and "people" in data:
-    people = read_openpose(path)
-    return _SingleFile(people)
+    return _SingleFile(_stem(path), read_openpose(path), any_image)
   raise ValueError(f"{path}: neither OpenPose JSON (an object with "
                    f"'people') nor COCO results (a list).")
 
 
 class _SingleFile(PersonSource):
-  """One OpenPose file: its persons for whichever image asks."""
+  """One OpenPose file: its persons for its image (or any image)."""
 
-  def __init__(self, people: List[Person]):
-    super().__init__({}, "openpose")
-    self._people = people
+  def __init__(self, stem: str, people: List[Person], any_image: bool):
+    super().__init__({stem: people}, "openpose")
+    self._people = people if any_image else None
 
   def persons(self, image_path: str) -> Optional[List[Person]]:
-    return self._people
+    found = super().persons(image_path)
+    return self._people if found is None else found

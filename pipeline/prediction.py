@@ -191,13 +191,16 @@ def process_image(model: model_lib.BodyFromImage, image_path: str,
   tmp = f"{out_folder}.tmp-{os.getpid()}"
   shutil.rmtree(tmp, ignore_errors=True)
   os.makedirs(tmp)
-  for k in range(len(crops)):
-    write_person(os.path.join(tmp, f"person_{k}"), pred.person(k), faces)
-  drawing.write_png(os.path.join(tmp, "overlay.png"),
-                    overlay_lib.render_overlay(image, pred, faces))
-  if os.path.exists(out_folder):
-    shutil.rmtree(out_folder)
-  os.replace(tmp, out_folder)
+  try:
+    for k in range(len(crops)):
+      write_person(os.path.join(tmp, f"person_{k}"), pred.person(k), faces)
+    drawing.write_png(os.path.join(tmp, "overlay.png"),
+                      overlay_lib.render_overlay(image, pred, faces))
+    if os.path.exists(out_folder):
+      shutil.rmtree(out_folder)
+    os.replace(tmp, out_folder)
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)
   return {"image": image_path, "output": out_folder, "persons": len(crops),
           "persons_from": origin, "image_size": list(image.shape[:2]),
           "focal": float(pred.focal[0])}
@@ -214,7 +217,8 @@ def run(config: PredictConfig, model: model_lib.BodyFromImage,
     raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in "
                      f"{config.input}.")
   os.makedirs(config.output_dir, exist_ok=True)
-  sources = [keypoint_files.load(config.keypoints, config.min_score)
+  sources = [keypoint_files.load(config.keypoints, config.min_score,
+                                any_image=len(paths) == 1)
              if config.keypoints else None, parse_boxes(config.boxes)]
   done, failed = [], []
   start = time.perf_counter()
@@ -226,9 +230,13 @@ def run(config: PredictConfig, model: model_lib.BodyFromImage,
       note = f"{item['persons']} person(s) from {item['persons_from']}"
       if item["persons_from"] == "whole image":
         note += " (no keypoints or boxes for it: centred crop of the photo)"
-    except (ValueError, OSError) as e:
-      failed.append({"image": path, "error": str(e)})
-      note = f"FAILED: {e}"
+    except Exception as e:  # pylint: disable=broad-except
+      # One image's failure (unreadable file, a bad box, a full disk) must
+      # not stop the others; it is named in the log, summary and status.
+      message = str(e) if isinstance(e, ValueError) else (
+          f"{type(e).__name__}: {e}")
+      failed.append({"image": path, "error": message})
+      note = f"FAILED: {message}"
     elapsed = time.perf_counter() - start
     rate = (i + 1) / elapsed
     eta = (len(paths) - i - 1) / rate
