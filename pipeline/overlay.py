@@ -18,6 +18,16 @@ from render import camera as camera_lib
 from render import rasterizer
 
 
+def fit_to(image: np.ndarray, max_side: int = 1024) -> np.ndarray:
+  """`image` scaled down so that neither side exceeds `max_side`."""
+  height, width = image.shape[:2]
+  k = min(1.0, max_side / max(height, width))
+  if k >= 1.0:
+    return image.copy()
+  size = (max(1, round(width * k)), max(1, round(height * k)))
+  return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
 def render_overlay(image: np.ndarray, prediction: model_lib.BodyPrediction,
                    faces: np.ndarray, max_side: int = 1024,
                    alpha: float = 0.7, min_confidence: float = 0.0
@@ -29,10 +39,8 @@ def render_overlay(image: np.ndarray, prediction: model_lib.BodyPrediction,
   if image.ndim != 3 or image.shape[2] != 3:
     raise ValueError(f"image must be [H, W, 3], got {image.shape}.")
   height, width = image.shape[:2]
-  k = min(1.0, max_side / max(height, width))
-  size = (max(1, round(height * k)), max(1, round(width * k)))
-  picture = (cv2.resize(image, size[::-1], interpolation=cv2.INTER_AREA)
-             if k < 1.0 else image.copy())
+  picture = fit_to(image, max_side)
+  size = picture.shape[:2]
   k_y, k_x = size[0] / height, size[1] / width
   n = len(prediction.vertices)
   if n == 0:

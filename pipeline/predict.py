@@ -1,14 +1,15 @@
 """Image(s) → SMPL-format meshes: `.obj`, `.ply`, parameters and overlays.
 
-    python -m pipeline.predict --input=photo.jpg|DIR --output=out/predict \
+    python -m pipeline.predict --input=photo.jpg|DIR|video.mp4 --output=out/predict \
         [--keypoints=openpose.json|DIR|coco_results.json] \
         [--boxes=boxes.json|"x0,y0,x1,y1;..."] [--focal=PIXELS] \
         [--fit_steps=N] [--human2d_weights=W.weights.h5]
 
 Writes per image `<stem>/overlay.png` and `<stem>/person_<k>/{mesh.obj,
 mesh.ply,params.npz,params.json}`, and `summary.json`; the exit status is 1
-when an image failed (the others are still processed). See
-`pipeline/prediction.py`.
+when an image failed (the others are still processed). A video gives
+`<stem>/params/frame_*.npz`, `<stem>/overlay.mp4` and `<stem>/summary.json`
+(`pipeline/video.py`). See `pipeline/prediction.py`.
 """
 
 import os
@@ -22,8 +23,10 @@ from absl import logging  # pylint: disable=g-import-not-at-top
 
 from pipeline import model  # pylint: disable=g-import-not-at-top
 from pipeline import prediction  # pylint: disable=g-import-not-at-top
+from pipeline import video  # pylint: disable=g-import-not-at-top
 
-_INPUT = flags.DEFINE_string("input", None, "An image or a folder of images.")
+_INPUT = flags.DEFINE_string("input", None, "An image, a folder of images, "
+                             "or a video (.mp4, .avi, .mov, .mkv, ...).")
 _OUTPUT = flags.DEFINE_string("output", None, "Output folder.")
 _KEYPOINTS = flags.DEFINE_string(
     "keypoints", "", "OpenPose JSON file or folder, or a COCO keypoint "
@@ -58,12 +61,18 @@ def main(argv):
                                  _H2D_CONFIG.value or None,
                                  _POSE_WEIGHTS.value or None,
                                  _SHAPE_WEIGHTS.value or None)
-  summary = prediction.run(config, net, log=print)
-  print(f"{summary['succeeded']} of {summary['images']} images done in "
-        f"{summary['seconds']} s; results and summary.json in "
-        f"{config.output_dir}")
+  if video.is_video(config.input):
+    summary = video.run_video(config, net, log=print)
+    print(f"{summary['succeeded']} of {summary['frames']} frames done in "
+          f"{summary['seconds']} s; results in {summary['output']}")
+  else:
+    summary = prediction.run(config, net, log=print)
+    print(f"{summary['succeeded']} of {summary['images']} images done in "
+          f"{summary['seconds']} s; results and summary.json in "
+          f"{config.output_dir}")
   for f in summary["failed"]:
-    print(f"failed: {f['image']}: {f['error']}", file=sys.stderr)
+    print(f"failed: {f.get('image', f.get('frame'))}: {f['error']}",
+          file=sys.stderr)
   if summary["failed"]:
     sys.exit(1)
 

@@ -45,7 +45,8 @@ class PredictConfig:
   """One run of the image-to-mesh command.
 
   Attributes:
-    input: an image file or a folder of images.
+    input: an image file, a folder of images, or a video
+      (`pipeline.video`).
     output_dir: where results go (created if missing).
     keypoints: OpenPose JSON file or folder, or COCO results file; empty:
       none.
@@ -171,6 +172,19 @@ def write_person(folder: str, p: model_lib.BodyPrediction,
     json.dump(doc, f)
 
 
+def predict_persons(model: model_lib.BodyFromImage, image: np.ndarray,
+                    image_path: str, sources, config: PredictConfig
+                    ) -> Tuple[model_lib.BodyPrediction, str]:
+  """(prediction for every person of `image` [H, W, 3] BGR uint8, where the
+  persons came from); `image_path` names it for the person sources."""
+  boxes, origin = find_persons(image_path, image, sources)
+  crops = [crop_lib.crop_from_box(image[..., ::-1], b, model.crop_size)
+           for b in boxes]
+  pred = model.predict_crops(crops, [image.shape[:2]] * len(crops),
+                             config.focal or None)
+  return _fit(model, crops, pred, config.fit_steps), origin
+
+
 def process_image(model: model_lib.BodyFromImage, image_path: str,
                   out_folder: str, sources, config: PredictConfig) -> Dict:
   """Predicts every person of one image into `out_folder` (whole or absent).
@@ -181,18 +195,13 @@ def process_image(model: model_lib.BodyFromImage, image_path: str,
   if image is None or image.size == 0:
     raise ValueError(f"cannot read {image_path} as an image (corrupt, empty "
                      f"or not an image format OpenCV knows).")
-  boxes, origin = find_persons(image_path, image, sources)
-  crops = [crop_lib.crop_from_box(image[..., ::-1], b, model.crop_size)
-           for b in boxes]
-  pred = model.predict_crops(crops, [image.shape[:2]] * len(crops),
-                             config.focal or None)
-  pred = _fit(model, crops, pred, config.fit_steps)
+  pred, origin = predict_persons(model, image, image_path, sources, config)
   faces = model.priors.assets.faces
   tmp = f"{out_folder}.tmp-{os.getpid()}"
   shutil.rmtree(tmp, ignore_errors=True)
   os.makedirs(tmp)
   try:
-    for k in range(len(crops)):
+    for k in range(len(pred.theta)):
       write_person(os.path.join(tmp, f"person_{k}"), pred.person(k), faces)
     drawing.write_png(os.path.join(tmp, "overlay.png"),
                       overlay_lib.render_overlay(image, pred, faces))
@@ -201,9 +210,33 @@ def process_image(model: model_lib.BodyFromImage, image_path: str,
     os.replace(tmp, out_folder)
   finally:
     shutil.rmtree(tmp, ignore_errors=True)
-  return {"image": image_path, "output": out_folder, "persons": len(crops),
+  return {"image": image_path, "output": out_folder,
+          "persons": len(pred.theta),
           "persons_from": origin, "image_size": list(image.shape[:2]),
           "focal": float(pred.focal[0])}
+
+
+def rate_and_eta(done: int, total: int, start: float, unit: str) -> str:
+  """"(2.50 images/s, ETA 12 s)" after `done` of `total` since `start`
+  (`time.perf_counter()`); total ≤ 0: unknown."""
+  rate = done / max(time.perf_counter() - start, 1e-9)
+  if total <= 0:
+    return f"({rate:.2f} {unit}/s)"
+  return f"({rate:.2f} {unit}/s, ETA {(total - done) / rate:.0f} s)"
+
+
+def person_sources(config: PredictConfig, single_image: bool):
+  """The person sources of a run, in order of preference."""
+  return [keypoint_files.load(config.keypoints, config.min_score,
+                              any_image=single_image)
+          if config.keypoints else None, parse_boxes(config.boxes)]
+
+
+def write_json(path: str, doc) -> None:
+  """Writes JSON atomically (temporary file, then rename)."""
+  with open(path + ".tmp", "w") as f:
+    json.dump(doc, f, indent=2)
+  os.replace(path + ".tmp", path)
 
 
 def run(config: PredictConfig, model: model_lib.BodyFromImage,
@@ -217,9 +250,7 @@ def run(config: PredictConfig, model: model_lib.BodyFromImage,
     raise ValueError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in "
                      f"{config.input}.")
   os.makedirs(config.output_dir, exist_ok=True)
-  sources = [keypoint_files.load(config.keypoints, config.min_score,
-                                any_image=len(paths) == 1)
-             if config.keypoints else None, parse_boxes(config.boxes)]
+  sources = person_sources(config, len(paths) == 1)
   done, failed = [], []
   start = time.perf_counter()
   for i, (path, name) in enumerate(zip(paths, output_names(paths))):
@@ -237,16 +268,10 @@ def run(config: PredictConfig, model: model_lib.BodyFromImage,
           f"{type(e).__name__}: {e}")
       failed.append({"image": path, "error": message})
       note = f"FAILED: {message}"
-    elapsed = time.perf_counter() - start
-    rate = (i + 1) / elapsed
-    eta = (len(paths) - i - 1) / rate
     log(f"[{i + 1}/{len(paths)}] {os.path.basename(path)}: {note}  "
-        f"({rate:.2f} images/s, ETA {eta:.0f} s)")
+        f"{rate_and_eta(i + 1, len(paths), start, 'images')}")
   summary = {"config": dataclasses.asdict(config), "images": len(paths),
              "succeeded": len(done), "failed": failed, "results": done,
              "seconds": round(time.perf_counter() - start, 2)}
-  path = os.path.join(config.output_dir, "summary.json")
-  with open(path + ".tmp", "w") as f:
-    json.dump(summary, f, indent=2)
-  os.replace(path + ".tmp", path)
+  write_json(os.path.join(config.output_dir, "summary.json"), summary)
   return summary
