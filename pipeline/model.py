@@ -148,7 +148,8 @@ class BodyFromImage:
                        f"{missing}.")
     self._prior_index = np.array(
         [self.keypoint_set.names.index(n) for n in prior_set.names])
-    self._run = tf.function(self._forward)
+    # Persons per image vary: one trace for every batch size.
+    self._run = tf.function(self._forward, reduce_retracing=True)
 
   @classmethod
   def load(cls, human2d_weights: Optional[str] = None,
@@ -180,14 +181,14 @@ class BodyFromImage:
     body = self.priors(xy, tf.clip_by_value(conf, 0.0, 1.0), sil)
     return pred, body
 
-  def predict_crops(self, crops: Sequence[crop_lib.Crop],
-                    image_sizes=None, focal=None) -> BodyPrediction:
+  def predict_crops(self, crops: Sequence[crop_lib.Crop], image_sizes,
+                    focal=None) -> BodyPrediction:
     """Runs the model on person crops (one image or several).
 
     Args:
       crops: B `Crop`s of side `crop_size`.
-      image_sizes: `[B, 2]` (H, W) of each crop's image (for the principal
-        point and default focal); default: a square the crop's side.
+      image_sizes: `[B, 2]` (H, W) of each crop's image (the principal point
+        is its centre; the default focal follows from it).
       focal: scalar or `[B]` focal length, pixels; default `default_focal`.
     """
     if not crops:
@@ -198,9 +199,10 @@ class BodyFromImage:
       raise ValueError(f"crops must be {s}×{s}×3 for this Human2D, got "
                        f"{images.shape[1:]}.")
     b = len(crops)
-    if image_sizes is None:
-      image_sizes = [[c.side, c.side] for c in crops]
-    image_sizes = np.asarray(image_sizes, np.float64).reshape(b, 2)
+    image_sizes = np.asarray(image_sizes, np.float64)
+    if image_sizes.shape != (b, 2) or np.any(image_sizes < 1):
+      raise ValueError(f"image_sizes must be [{b}, 2] positive (H, W), got "
+                       f"{image_sizes.tolist()}.")
     if focal is None:
       focal = [default_focal(*hw) for hw in image_sizes]
     focal = np.broadcast_to(np.asarray(focal, np.float64), [b]).copy()
