@@ -29,6 +29,7 @@ from body import assets as assets_lib
 from body import bundled
 from body import keypoints
 from body import lbs
+from pipeline import drawing
 from pipeline import poses
 from priors import data as priors_data
 from priors import evaluation
@@ -95,51 +96,6 @@ def _place_in_front(vertices: np.ndarray, yaw: float, focal: float,
   return pts + np.array([0.0, 0.0, depth])
 
 
-def _shade(frags, verts_cam: np.ndarray, faces: np.ndarray) -> np.ndarray:
-  """[B, H, W, 3] uint8 Lambert shading of the visible faces, grey floor."""
-  tri = verts_cam[:, faces]                                   # [B, F, 3, 3]
-  normals = np.cross(tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0])
-  normals /= np.linalg.norm(normals, axis=-1, keepdims=True) + 1e-12
-  light = np.array([0.3, -0.4, -1.0])
-  light /= np.linalg.norm(light)
-  lambert = np.clip(normals @ light, 0.0, 1.0)                # [B, F]
-  ids = frags.face_ids.numpy()
-  b = np.arange(ids.shape[0])[:, None, None]
-  value = np.where(ids >= 0, lambert[b, np.maximum(ids, 0)], 0.0)
-  skin = np.array([150, 180, 225], np.float32)  # BGR
-  image = 0.25 * skin + 0.75 * skin * value[..., None]
-  image = np.where((ids >= 0)[..., None], image, 40.0)
-  return image.astype(np.uint8)
-
-
-def _draw_skeleton(image: np.ndarray, points: np.ndarray,
-                   kset: keypoints.KeypointSet) -> None:
-  for a, b in kset.edges:
-    pa = tuple(int(round(v)) for v in points[a])
-    pb = tuple(int(round(v)) for v in points[b])
-    left = "left" in kset.names[a] or "left" in kset.names[b]
-    cv2.line(image, pa, pb, (60, 200, 60) if left else (60, 60, 230), 2,
-             cv2.LINE_AA)
-  for p in points:
-    cv2.circle(image, tuple(int(round(v)) for v in p), 3, (255, 255, 255),
-               -1, cv2.LINE_AA)
-
-
-def _label(image: np.ndarray, text: str) -> np.ndarray:
-  out = image.copy()
-  cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-              (255, 255, 255), 1, cv2.LINE_AA)
-  return out
-
-
-def write_png(path: str, image: np.ndarray) -> None:
-  """Writes a PNG atomically (temporary file, then rename)."""
-  tmp = f"{path}.tmp-{os.getpid()}.png"
-  if not cv2.imwrite(tmp, image):
-    raise OSError(f"could not write {path}")
-  os.replace(tmp, path)
-
-
 def _render_poses(model: assets_lib.BodyAssets, config: DemoConfig,
                   report: Dict) -> None:
   names = list(config.pose_names)
@@ -166,18 +122,18 @@ def _render_poses(model: assets_lib.BodyAssets, config: DemoConfig,
                                  settings)
     report[f"hard_render_ms_{view}"] = round(
         (time.perf_counter() - start) * 1e3, 2)
-    shaded = _shade(frags, pts.numpy(), faces)
+    shaded = drawing.shade(frags, pts.numpy(), faces)
     kp2d = cam.project(tf.einsum("kv,bvc->bkc", kp_model, pts)).numpy()
     tiles = []
     for i, name in enumerate(names):
       tile = shaded[i].copy()
       if view == "front":
-        _draw_skeleton(tile, kp2d[i], kset)
-      tiles.append(_label(tile, f"{name} ({view})"))
+        drawing.draw_skeleton(tile, kp2d[i], kset)
+      tiles.append(drawing.label(tile, f"{name} ({view})"))
     rows.append(np.concatenate(tiles, axis=1))
   sheet = np.concatenate(rows, axis=0)
   path = os.path.join(config.output_dir, "body_poses.png")
-  write_png(path, sheet)
+  drawing.write_png(path, sheet)
   report["files"].append(path)
 
   # Soft silhouette at 64² (what refinement compares) and its gradient.
@@ -197,7 +153,7 @@ def _render_poses(model: assets_lib.BodyAssets, config: DemoConfig,
   soft_img = (np.concatenate(list(soft.numpy()), axis=1) * 255).astype(
       np.uint8)
   path = os.path.join(config.output_dir, "soft_silhouettes_64.png")
-  write_png(path, cv2.resize(soft_img, None, fx=3, fy=3,
+  drawing.write_png(path, cv2.resize(soft_img, None, fx=3, fy=3,
                              interpolation=cv2.INTER_NEAREST))
   report["files"].append(path)
 
@@ -221,7 +177,7 @@ def _synth_and_priors(model: assets_lib.BodyAssets, config: DemoConfig,
       (time.perf_counter() - start) * 1e3 / config.num_samples, 2)
   kset = keypoints.get(sample_config.keypoint_set)
   path = os.path.join(config.output_dir, "synth_samples.png")
-  write_png(path, preview.contact_sheet(batch, kset, columns=min(
+  drawing.write_png(path, preview.contact_sheet(batch, kset, columns=min(
       8, config.num_samples)))
   report["files"].append(path)
   report["stages"].append("synth")
@@ -261,13 +217,13 @@ def _synth_and_priors(model: assets_lib.BodyAssets, config: DemoConfig,
   overlays = [cv2.resize(np.ascontiguousarray(overlay[i]), (cell, cell),
                          interpolation=cv2.INTER_NEAREST)
               for i in range(config.num_samples)]
-  overlays[0] = _label(overlays[0], "red: predicted")
+  overlays[0] = drawing.label(overlays[0], "red: predicted")
   cv2.putText(overlays[0], "green: truth, yellow: both", (6, 36),
               cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
   sheet = np.concatenate([np.concatenate(inputs, axis=1),
                           np.concatenate(overlays, axis=1)], axis=0)
   path = os.path.join(config.output_dir, "priors_overlay.png")
-  write_png(path, sheet)
+  drawing.write_png(path, sheet)
   report["files"].append(path)
   report["stages"].append("priors")
 

@@ -1,0 +1,82 @@
+"""Image(s) → SMPL-format meshes: `.obj`, `.ply`, parameters and overlays.
+
+    python -m pipeline.predict --input=photo.jpg|DIR|video.mp4 --output=out/predict \
+        [--keypoints=openpose.json|DIR|coco_results.json] \
+        [--boxes=boxes.json|"x0,y0,x1,y1;..."] [--focal=PIXELS] \
+        [--fit_steps=N] [--human2d_weights=W.weights.h5]
+
+Writes per image `<stem>/overlay.png` and `<stem>/person_<k>/{mesh.obj,
+mesh.ply,params.npz,params.json}`, and `summary.json`; the exit status is 1
+when an image failed (the others are still processed). A video gives
+`<stem>/params/frame_*.npz`, `<stem>/overlay.mp4` and `<stem>/summary.json`
+(`pipeline/video.py`). See `pipeline/prediction.py`.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags  # pylint: disable=g-import-not-at-top
+from absl import logging  # pylint: disable=g-import-not-at-top
+
+from pipeline import model  # pylint: disable=g-import-not-at-top
+from pipeline import prediction  # pylint: disable=g-import-not-at-top
+from pipeline import video  # pylint: disable=g-import-not-at-top
+
+_INPUT = flags.DEFINE_string("input", None, "An image, a folder of images, "
+                             "or a video (.mp4, .avi, .mov, .mkv, ...).")
+_OUTPUT = flags.DEFINE_string("output", None, "Output folder.")
+_KEYPOINTS = flags.DEFINE_string(
+    "keypoints", "", "OpenPose JSON file or folder, or a COCO keypoint "
+    "results file: one crop per detected person.")
+_BOXES = flags.DEFINE_string(
+    "boxes", "", "Person boxes: a JSON file {image: [[x0,y0,x1,y1],...]} or "
+    "'x0,y0,x1,y1;...' for every image. Used where --keypoints has nobody.")
+_FOCAL = flags.DEFINE_float("focal", 0.0, "Focal length in pixels; 0: the "
+                            "image's larger side.")
+_FIT_STEPS = flags.DEFINE_integer("fit_steps", 0, "Test-time fit steps "
+                                  "(pipeline/fit.py); 0: off.")
+_MIN_SCORE = flags.DEFINE_float("min_score", 0.0, "Drop detections scored "
+                                "below this (COCO results).")
+_H2D_WEIGHTS = flags.DEFINE_string("human2d_weights", "", "Human2D weights "
+                                   "(.weights.h5); empty: the shipped ones.")
+_H2D_CONFIG = flags.DEFINE_string("human2d_config", "", "Its config JSON; "
+                                  "empty: beside the weights.")
+_POSE_WEIGHTS = flags.DEFINE_string("pose_weights", "", "PosePrior weights; "
+                                    "empty: the shipped ones.")
+_SHAPE_WEIGHTS = flags.DEFINE_string("shape_weights", "", "ShapePrior "
+                                     "weights; empty: the shipped ones.")
+flags.mark_flags_as_required(["input", "output"])
+
+
+def main(argv):
+  del argv
+  config = prediction.PredictConfig(
+      input=_INPUT.value, output_dir=_OUTPUT.value, keypoints=_KEYPOINTS.value,
+      boxes=_BOXES.value, focal=_FOCAL.value, fit_steps=_FIT_STEPS.value,
+      min_score=_MIN_SCORE.value)
+  net = model.BodyFromImage.load(_H2D_WEIGHTS.value or None,
+                                 _H2D_CONFIG.value or None,
+                                 _POSE_WEIGHTS.value or None,
+                                 _SHAPE_WEIGHTS.value or None)
+  if video.is_video(config.input):
+    summary = video.run_video(config, net, log=print)
+    print(f"{summary['succeeded']} of {summary['frames']} frames done in "
+          f"{summary['seconds']} s; results in {summary['output']}")
+  else:
+    summary = prediction.run(config, net, log=print)
+    print(f"{summary['succeeded']} of {summary['images']} images done in "
+          f"{summary['seconds']} s; results and summary.json in "
+          f"{config.output_dir}")
+  for f in summary["failed"]:
+    print(f"failed: {f.get('image', f.get('frame'))}: {f['error']}",
+          file=sys.stderr)
+  if summary["failed"]:
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  logging.set_verbosity(logging.WARNING)
+  app.run(main)
