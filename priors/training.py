@@ -288,7 +288,15 @@ def train(config: config_lib.TrainConfig,
       total, terms, _ = computer(model, batch, weights, training=True)
       scaled = total / replicas
     grads = tape.gradient(scaled, model.trainable_variables)
+    if replicas > 1:
+      # Clip the global batch's gradient, as one device does (clipping each
+      # replica's part clips other vectors); the optimizer sums the
+      # replicas' gradients again, so each hands it 1/R of the clipped one.
+      grads = tf.distribute.get_replica_context().all_reduce(
+          tf.distribute.ReduceOp.SUM, grads)
     grads, _ = tf.clip_by_global_norm(grads, 10.0)
+    if replicas > 1:
+      grads = [g / replicas for g in grads]
     optimizer.apply_gradients(zip(grads, model.trainable_variables))
     return total, terms
 
@@ -347,8 +355,9 @@ def train(config: config_lib.TrainConfig,
   seconds = time.time() - t0
   final_weights = weights_path(config)
   if current >= config.num_steps:
-    latest = keeper.latest
-    if latest is None or checkpoints.step_of(latest) != current:
+    # Decided from this run's own steps, not by reading the directory: every
+    # worker must take the same decision (a save may run collectives).
+    if current % config.checkpoint_every:
       keeper.save(current)
     checkpoints.save_file(model.save_weights, final_weights, role)
   writer.flush()

@@ -12,7 +12,7 @@ chief, task "chief" 0 or else "worker" 0, writes the shared outputs).
 
 import json
 import os
-from typing import NamedTuple
+from typing import Dict, NamedTuple, Sequence
 
 import tensorflow as tf
 
@@ -80,11 +80,23 @@ def role(strategy: tf.distribute.Strategy) -> WorkerRole:
   resolver = getattr(strategy, "cluster_resolver", None)
   if resolver is None or not resolver.task_type:
     return SINGLE
-  spec = resolver.cluster_spec().as_dict()
-  num_workers = sum(len(spec.get(kind, ())) for kind in ("chief", "worker"))
-  task_type, task_id = resolver.task_type, int(resolver.task_id)
+  return role_in_cluster(resolver.cluster_spec().as_dict(),
+                         resolver.task_type, int(resolver.task_id))
+
+
+def role_in_cluster(cluster: Dict[str, Sequence[str]], task_type: str,
+                    task_id: int) -> WorkerRole:
+  """The role of task (`task_type`, `task_id`) of `cluster` (TF_CONFIG's
+  {"chief": [...], "worker": [...]}): the chief is task "chief" 0, or
+  "worker" 0 in a cluster without one."""
+  if task_type not in cluster or not 0 <= task_id < len(cluster[task_type]):
+    raise ValueError(f"task ({task_type!r}, {task_id}) is not in the "
+                     f"cluster {cluster}.")
+  num_workers = sum(len(cluster.get(kind, ())) for kind in ("chief",
+                                                            "worker"))
   is_chief = (task_type == "chief" or
-              (task_type == "worker" and task_id == 0 and "chief" not in spec))
+              (task_type == "worker" and task_id == 0 and
+               "chief" not in cluster))
   return WorkerRole(task_type=task_type, task_id=task_id,
                     num_workers=num_workers, is_chief=is_chief)
 
