@@ -259,11 +259,11 @@ def train(config: config_lib.TrainConfig,
     # (Keras 3 optimizers would otherwise create them lazily, unmatched).
     optimizer.build(model.trainable_variables)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
-                                   step=step,
-                                   seeds=checkpoints.seed_states(model))
-  keeper = checkpoints.CheckpointKeeper(checkpoint, config.model_dir, role,
-                                        config.max_to_keep)
+  # Checkpoints written before the dropout seeds were saved still resume.
+  keeper = checkpoints.CheckpointKeeper(
+      dict(model=model, optimizer=optimizer, step=step,
+           seeds=checkpoints.seed_states(model)),
+      config.model_dir, role, config.max_to_keep, optional=("seeds",))
   if keeper.restore() is None and config.init_weights:
     model.load_weights(config.init_weights)
     logging.info("initialised from %s", config.init_weights)

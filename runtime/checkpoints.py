@@ -3,8 +3,9 @@
     role = strategy_lib.role(strategy)
     checkpoints.prepare_model_dir(model_dir, config_dict, role,
                                   may_differ=("log_every",))  # before all else
-    keeper = checkpoints.CheckpointKeeper(checkpoint, model_dir, role)
-    step = keeper.restore()        # newest intact checkpoint's path, or None
+    keeper = checkpoints.CheckpointKeeper(
+        dict(model=model, optimizer=optimizer, step=step), model_dir, role)
+    path = keeper.restore()        # newest intact checkpoint's path, or None
     ...
     keeper.save(step)              # every process calls it, at the same step
     checkpoints.save_file(model.save_weights, final_path, role)
@@ -152,17 +153,26 @@ class CheckpointKeeper:
   """Saves and restores `checkpoint` in `model_dir/checkpoints`.
 
   Args:
-    checkpoint: a `tf.train.Checkpoint` of everything a run needs (model,
-      optimiser, step).
+    objects: what a run needs, by name (model, optimizer, step, ...): the
+      children of `self.checkpoint`.
     model_dir: the run's directory (shared by every worker).
     role: this process's role (`strategy.role`).
     max_to_keep: checkpoints kept in `model_dir/checkpoints`.
+    optional: names in `objects` that older checkpoints may lack (state
+      added to a trainer later, e.g. dropout seeds); a checkpoint without
+      them restores the rest, and these keep their initial values.
   """
 
-  def __init__(self, checkpoint: tf.train.Checkpoint, model_dir: str,
+  def __init__(self, objects: Dict[str, Any], model_dir: str,
                role: strategy_lib.WorkerRole = strategy_lib.SINGLE,
-               max_to_keep: int = 3):
-    self.checkpoint = checkpoint
+               max_to_keep: int = 3, optional: Sequence[str] = ()):
+    unknown = set(optional) - set(objects)
+    if unknown:
+      raise ValueError(f"optional names {sorted(unknown)} are not in "
+                       f"objects {sorted(objects)}.")
+    self.objects = dict(objects)
+    self.optional = tuple(optional)
+    self.checkpoint = tf.train.Checkpoint(**self.objects)
     self.role = role
     self.directory = os.path.join(model_dir, "checkpoints")
     self.max_to_keep = max_to_keep
@@ -186,7 +196,7 @@ class CheckpointKeeper:
     failed = []
     for path in candidates:
       try:
-        self.checkpoint.restore(path).assert_existing_objects_matched()
+        self._restore(path)
       except _UNREADABLE as e:
         logging.warning("checkpoint %s is unreadable (%s: %s); trying the "
                         "previous one", path, type(e).__name__, e)
@@ -200,6 +210,16 @@ class CheckpointKeeper:
           f"no checkpoint in {self.directory} reads back ({failed}); move "
           f"the directory away to start afresh.")
     return None
+
+  def _restore(self, path: str) -> None:
+    names = {name.split("/", 1)[0] for name, _ in tf.train.list_variables(path)}
+    absent = [n for n in self.optional if n not in names]
+    checkpoint = self.checkpoint
+    if absent:
+      logging.info("%s predates %s: restoring the rest", path, absent)
+      checkpoint = tf.train.Checkpoint(**{
+          k: v for k, v in self.objects.items() if k not in absent})
+    checkpoint.restore(path).assert_existing_objects_matched()
 
   def _set_aside(self, path: str) -> None:
     """Moves a corrupt checkpoint's files (chief only) to `corrupt/`, so

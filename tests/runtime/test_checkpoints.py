@@ -68,8 +68,8 @@ class KeeperTest(testing.TestCase):
 
   def _keeper(self, model_dir, role=strategy_lib.SINGLE):
     v = tf.Variable(tf.zeros([100]))
-    return v, checkpoints.CheckpointKeeper(tf.train.Checkpoint(v=v),
-                                           model_dir, role, max_to_keep=5)
+    return v, checkpoints.CheckpointKeeper({"v": v}, model_dir, role,
+                                           max_to_keep=5)
 
   def test_fresh_directory_restores_nothing(self):
     _, keeper = self._keeper(self.create_tempdir().full_path)
@@ -114,6 +114,23 @@ class KeeperTest(testing.TestCase):
     _, keeper2 = self._keeper(model_dir)
     with self.assertRaisesRegex(ValueError, "ckpt-7"):
       keeper2.restore()
+
+  def test_checkpoint_without_an_optional_object_restores_the_rest(self):
+    model_dir = self.create_tempdir().full_path
+    v = tf.Variable(tf.fill([3], 5.0))
+    checkpoints.CheckpointKeeper({"v": v}, model_dir).save(1)
+    v2, seed = tf.Variable(tf.zeros([3])), tf.Variable([7, 0])
+    keeper = checkpoints.CheckpointKeeper({"v": v2, "seeds": [seed]},
+                                          model_dir, optional=("seeds",))
+    self.assertEqual(checkpoints.step_of(keeper.restore()), 1)
+    np.testing.assert_array_equal(v2.numpy(), [5.0, 5.0, 5.0])
+    np.testing.assert_array_equal(seed.numpy(), [7, 0])
+    strict = checkpoints.CheckpointKeeper({"v": v2, "seeds": [seed]},
+                                          model_dir)
+    with self.assertRaises(AssertionError):   # not optional: another model
+      strict.restore()
+    with self.assertRaisesRegex(ValueError, "optional names"):
+      checkpoints.CheckpointKeeper({"v": v2}, model_dir, optional=("x",))
 
   def test_worker_saves_leave_the_model_dir_alone(self):
     model_dir = self.create_tempdir().full_path
