@@ -15,11 +15,12 @@ from body import keypoints
 from priors import data as data_lib
 from priors import pose_prior
 from priors import shape_prior
+from runtime import strategy as strategy_lib
 from synth import corruption
 
 PRIORS = ("pose", "shape")
 PARAMETER_LOSSES = ("rotmat", "axis_angle")
-STRATEGIES = ("default", "one_device", "mirrored")
+STRATEGIES = strategy_lib.STRATEGIES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,8 +111,9 @@ class TrainConfig:
     log_every: log and write scalars every N steps.
     image_every: write overlay images every N steps (0 = never).
     max_to_keep: checkpoints kept.
-    strategy: "default" (one device), "one_device" (/cpu:0 or /gpu:0) or
-      "mirrored" (all local devices).
+    strategy: "default" (one device), "one_device" (/cpu:0 or /gpu:0),
+      "mirrored" (all local devices) or "multi_worker" (the processes of
+      `TF_CONFIG`'s cluster; `runtime.strategy`).
     seed: seed of shuffling, noise and initialisation.
     jit_compile: compile the training step with XLA (the PosePrior's dense
       layers gain; on CPU the ShapePrior's convolutions lose, 197 against

@@ -41,6 +41,7 @@ from body import assets as assets_lib
 from body import finite
 from body import keypoints as keypoints_lib
 from body import rotation
+from runtime import input_order
 from synth import corruption
 from synth import record
 from synth import sample as sample_lib
@@ -303,16 +304,37 @@ def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
                  noise: corruption.CorruptionConfig, clean_fraction: float,
                  seed: int, training: bool = True,
                  keypoint_set: str = "COCO_17",
-                 mirror: float = 0.0) -> tf.data.Dataset:
-  """Batches of `to_batch` dicts; shuffled and repeated when training."""
-  n = len(arrays["theta"])
-  ds = tf.data.Dataset.from_tensor_slices({k: arrays[k] for k in ARRAY_KEYS})
-  if training:
-    ds = ds.shuffle(min(n, 20000), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.repeat()
-  ds = ds.batch(batch_size, drop_remainder=training)
-  ds = ds.enumerate().map(
-      lambda i, a: to_batch(a, noise, clean_fraction, tf.stack(
-          [tf.cast(seed, tf.int64), i]), keypoint_set, mirror),
-      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                 mirror: float = 0.0, start_step: int = 0,
+                 input_context: Optional[tf.distribute.InputContext] = None
+                 ) -> tf.data.Dataset:
+  """Batches of `to_batch` dicts.
+
+  Training: endless, in `runtime.input_order`'s order from global step
+  `start_step` (a resumed run sees the batches of an uninterrupted one),
+  `batch_size` the global batch, split between the replicas of
+  `input_context` (for `strategy.distribute_datasets_from_function`); the
+  corruption of replica r's part of step s is seeded by (seed, s·R + r).
+  Otherwise: the arrays once, in order.
+  """
+  if not training:
+    ds = tf.data.Dataset.from_tensor_slices(
+        {k: arrays[k] for k in ARRAY_KEYS}).batch(batch_size)
+    ds = ds.enumerate().map(
+        lambda i, a: to_batch(a, noise, clean_fraction, tf.stack(
+            [tf.cast(seed, tf.int64), i]), keypoint_set, mirror),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(2)
+  tensors = {k: tf.constant(arrays[k]) for k in ARRAY_KEYS}
+  replicas = input_context.num_replicas_in_sync if input_context else 1
+  order = input_order.replica_batches(len(arrays["theta"]), batch_size, seed,
+                                      start_step, input_context)
+
+  def examples(step, replica, indices):
+    batch = {k: tf.gather(v, indices) for k, v in tensors.items()}
+    return to_batch(batch, noise, clean_fraction, tf.stack(
+        [tf.cast(seed, tf.int64), step * replicas + replica]), keypoint_set,
+                    mirror)
+
+  ds = order.map(examples, num_parallel_calls=tf.data.AUTOTUNE,
+                 deterministic=True)
   return ds.prefetch(2)

@@ -7,12 +7,33 @@ numbers map back to a rotation by Gram–Schmidt:
     R = [b1 b2 b3]  (columns).
 
 Unlike axis-angle or quaternions this map is continuous, which is why
-networks regress it well.
+networks regress it well. The cross product is written by components
+(`cross`): `tf.linalg.cross` has no ONNX counterpart (tf2onnx converts the
+graph without complaint, onnxruntime then refuses the file), and the
+PosePrior's inference graph must export.
 """
 
 import tensorflow as tf
 
 _EPS = 1e-8
+
+
+def cross(a, b):
+  """The cross product of `[..., 3]` vectors by components (elementwise
+  products and a stack: ONNX-exportable ops only, unlike `tf.linalg.cross`).
+
+  Raises:
+    ValueError: if the last dimension of `a` or `b` is not 3.
+  """
+  a, b = tf.convert_to_tensor(a), tf.convert_to_tensor(b)
+  for name, v in (("a", a), ("b", b)):
+    if v.shape.rank is not None and v.shape[-1] not in (None, 3):
+      raise ValueError(f"{name} must have shape [..., 3], got "
+                       f"{v.shape.as_list()}.")
+  ax, ay, az = a[..., 0], a[..., 1], a[..., 2]
+  bx, by, bz = b[..., 0], b[..., 1], b[..., 2]
+  return tf.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx],
+                  axis=-1)
 
 
 def to_matrix(x):
@@ -40,7 +61,7 @@ def to_matrix(x):
 
   b1 = normalize(a1)
   b2 = normalize(a2 - tf.reduce_sum(b1 * a2, axis=-1, keepdims=True) * b1)
-  b3 = tf.linalg.cross(b1, b2)
+  b3 = cross(b1, b2)
   return tf.stack([b1, b2, b3], axis=-1)
 
 

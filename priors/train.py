@@ -6,7 +6,11 @@ r"""Trains the PosePrior or the ShapePrior.
 Flags → a frozen `priors.config.TrainConfig` → `priors.training.train`. The
 config is written to `<model_dir>/config.json` (package versions, commit and
 data fingerprint to `provenance.json`); rerunning the same command
-resumes from the latest checkpoint. `--data` is "generate" (draw
+resumes from the latest checkpoint (a rerun with other settings is refused:
+use another `--model_dir`). `--strategy=multi_worker` trains on several
+machines: the same command on each, with `TF_CONFIG` naming the cluster and
+the task (`runtime.strategy`), and a `--model_dir` that all of them reach.
+`--data` is "generate" (draw
 `--num_examples` synth samples at start-up, optionally cached with
 `--data_cache`), the output directory of `python -m synth.generate` (its
 TFRecords), or the path of an `.npz` of `priors.data` arrays.
@@ -74,7 +78,7 @@ flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint interval (steps).")
 flags.DEFINE_integer("log_every", 100, "Logging interval (steps).")
 flags.DEFINE_integer("image_every", 2000, "Overlay image interval (0 = off).")
 flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
-                  "tf.distribute strategy.")
+                  "tf.distribute strategy; multi_worker reads TF_CONFIG.")
 flags.DEFINE_integer("seed", 0, "Seed of initialisation, shuffling, noise.")
 flags.DEFINE_bool("jit_compile", False, "Compile the training step with XLA.")
 

@@ -2,10 +2,13 @@
 
     result = train(config)     # config: priors.config.TrainConfig
 
-Checkpoints (`tf.train.CheckpointManager`: model, optimiser, step) are saved
-every `checkpoint_every` steps in `model_dir/checkpoints`; a new run in the same
-`model_dir` restores the latest one and continues, so a killed run loses fewer
-than `checkpoint_every` steps. `config.json` is written beside them,
+Checkpoints (model, optimiser, step; `runtime.checkpoints`) are saved every
+`checkpoint_every` steps in `model_dir/checkpoints`; a new run in the same
+`model_dir` restores the newest intact one and continues, so a killed run
+loses fewer than `checkpoint_every` steps and ends with the weights of an
+uninterrupted run. A rerun whose config differs (other than in
+`RESUMABLE_CHANGES`) is refused before anything is written. `config.json` is
+written beside them,
 TensorBoard scalars (every loss term, learning rate, steps/s) and overlay
 images (predicted silhouette red, ground truth green) go to `model_dir/train`,
 and the final weights to `model_dir/<prior>_prior.weights.h5`.
@@ -37,6 +40,8 @@ from render import camera as camera_lib
 from render import losses as render_losses
 from render import soft_silhouette
 from synth import progress as progress_lib
+from runtime import checkpoints
+from runtime import strategy as strategy_lib
 from synth import raster
 from synth import sample as sample_lib
 
@@ -66,16 +71,6 @@ def load_body(name: str) -> assets_lib.BodyAssets:
   if name == "toy":
     return toy.make_assets()
   return bundled.load_model(name or None)
-
-
-def make_strategy(name: str) -> tf.distribute.Strategy:
-  """"default" (no distribution), "one_device" or "mirrored"."""
-  if name == "mirrored":
-    return tf.distribute.MirroredStrategy()
-  if name == "one_device":
-    gpus = tf.config.list_logical_devices("GPU")
-    return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
-  return tf.distribute.get_strategy()
 
 
 def build_model(config: config_lib.TrainConfig) -> keras.Model:
@@ -216,14 +211,9 @@ def weights_path(config: config_lib.TrainConfig) -> str:
   return os.path.join(config.model_dir, f"{config.prior}_prior.weights.h5")
 
 
-def _restore_or_init(manager, checkpoint, model, init_weights):
-  latest = manager.latest_checkpoint
-  if latest:
-    checkpoint.restore(latest).assert_existing_objects_matched()
-    logging.info("resumed from %s", latest)
-  elif init_weights:
-    model.load_weights(init_weights)
-    logging.info("initialised from %s", init_weights)
+# Fields a resumed run may change: they touch neither the maths nor the order.
+RESUMABLE_CHANGES = ("strategy", "log_every", "image_every",
+                     "checkpoint_every", "max_to_keep", "jit_compile")
 
 
 def train(config: config_lib.TrainConfig,
@@ -232,24 +222,37 @@ def train(config: config_lib.TrainConfig,
   """Trains one prior as `config` says, resuming from `model_dir` if there
   are checkpoints.
 
+  A resumed run takes the same steps as an uninterrupted one: the batches
+  are a function of the global step (`runtime.input_order`), dropout's seed
+  state is in the checkpoint. Under `strategy="multi_worker"` every process
+  of `TF_CONFIG`'s cluster calls `train` with the same config; the chief
+  writes `model_dir`, the others write nothing there.
+
   Args:
     config: the run.
     arrays: training arrays (skips `config.data`'s source; for tests and
       scripts that share one generated set between runs).
     stop_after: stop after this many steps of this invocation (simulates a
       kill in tests), without the final export.
+
+  Raises:
+    ValueError: `model_dir` holds a run with another config (nothing is
+      written), or only unreadable checkpoints.
   """
+  # MultiWorkerMirroredStrategy must exist before any other TensorFlow op.
+  strategy = strategy_lib.make(config.strategy)
+  role = strategy_lib.role(strategy)
+  checkpoints.prepare_model_dir(config.model_dir, config_lib.to_dict(config),
+                                role, may_differ=RESUMABLE_CHANGES)
   tf.random.set_seed(config.seed)
   keras.utils.set_random_seed(config.seed)
-  strategy = make_strategy(config.strategy)
   assets = load_body(config.body_model)
   if arrays is None:
     arrays = data_lib.load_or_generate(config.data, assets)
-  os.makedirs(config.model_dir, exist_ok=True)
-  config_lib.write_json(config, os.path.join(config.model_dir, "config.json"))
 
   with strategy.scope():
     model = build_model(config)
+    strategy_lib.synchronize_batch_norm(model, strategy)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, config.num_steps, alpha=0.01)
     optimizer = keras.optimizers.Adam(schedule)
@@ -257,19 +260,24 @@ def train(config: config_lib.TrainConfig,
     # (Keras 3 optimizers would otherwise create them lazily, unmatched).
     optimizer.build(model.trainable_variables)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
-                                   step=step)
-  manager = tf.train.CheckpointManager(
-      checkpoint, os.path.join(config.model_dir, "checkpoints"),
-      max_to_keep=config.max_to_keep)
-  _restore_or_init(manager, checkpoint, model, config.init_weights)
+  # Checkpoints written before the dropout seeds were saved still resume.
+  keeper = checkpoints.CheckpointKeeper(
+      dict(model=model, optimizer=optimizer, step=step,
+           seeds=checkpoints.seed_states(model)),
+      config.model_dir, role, config.max_to_keep, optional=("seeds",))
+  if keeper.restore() is None and config.init_weights:
+    model.load_weights(config.init_weights)
+    logging.info("initialised from %s", config.init_weights)
   start_step = int(step.numpy())
 
-  dataset = data_lib.make_dataset(
-      arrays, config.batch_size, config.data.noise,
-      config.data.clean_fraction, seed=config.seed + start_step,
-      keypoint_set=config.data.keypoint_set, mirror=config.data.mirror)
-  iterator = iter(strategy.experimental_distribute_dataset(dataset))
+  def dataset_fn(input_context):
+    return data_lib.make_dataset(
+        arrays, config.batch_size, config.data.noise,
+        config.data.clean_fraction, seed=config.seed,
+        keypoint_set=config.data.keypoint_set, mirror=config.data.mirror,
+        start_step=start_step, input_context=input_context)
+
+  iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
   computer = LossComputer(config, assets)
   replicas = strategy.num_replicas_in_sync
 
@@ -281,7 +289,15 @@ def train(config: config_lib.TrainConfig,
       total, terms, _ = computer(model, batch, weights, training=True)
       scaled = total / replicas
     grads = tape.gradient(scaled, model.trainable_variables)
+    if replicas > 1:
+      # Clip the global batch's gradient, as one device does (clipping each
+      # replica's part clips other vectors); the optimizer sums the
+      # replicas' gradients again, so each hands it 1/R of the clipped one.
+      grads = tf.distribute.get_replica_context().all_reduce(
+          tf.distribute.ReduceOp.SUM, grads)
     grads, _ = tf.clip_by_global_norm(grads, 10.0)
+    if replicas > 1:
+      grads = [g / replicas for g in grads]
     optimizer.apply_gradients(zip(grads, model.trainable_variables))
     return total, terms
 
@@ -297,8 +313,12 @@ def train(config: config_lib.TrainConfig,
     reduce = lambda v: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, None)
     return reduce(total), {k: reduce(v) for k, v in terms.items()}
 
-  writer = tf.summary.create_file_writer(
-      os.path.join(config.model_dir, "train"))
+  if role.is_chief:
+    writer = tf.summary.create_file_writer(
+        os.path.join(config.model_dir, "train"))
+    image_batch = _image_batch(config, arrays)
+  else:
+    writer = tf.summary.create_noop_writer()
   last = {}
   t0 = time.time()
   tick, tick_step = t0, start_step
@@ -335,20 +355,19 @@ def train(config: config_lib.TrainConfig,
           summaries.scalar(f"loss/{k}", v, current)
         summaries.scalar("learning_rate", float(schedule(current)), current)
         summaries.scalar("steps_per_second", rate, current)
-    if config.image_every and current % config.image_every == 0:
-      _write_images(writer, current, config, computer, model,
-                    next(iterator), strategy)
+    if role.is_chief and config.image_every and (
+        current % config.image_every == 0):
+      _write_images(writer, current, config, computer, model, image_batch)
     if current % config.checkpoint_every == 0:
-      manager.save(checkpoint_number=current)
+      keeper.save(current)
   seconds = time.time() - t0
   final_weights = weights_path(config)
   if current >= config.num_steps:
-    if manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(
-        f"-{current}"):
-      manager.save(checkpoint_number=current)
-    tmp = final_weights[:-len(".weights.h5")] + ".tmp.weights.h5"
-    model.save_weights(tmp)
-    os.replace(tmp, final_weights)
+    # Decided from this run's own steps, not by reading the directory: every
+    # worker must take the same decision (a save may run collectives).
+    if current % config.checkpoint_every:
+      keeper.save(current)
+    checkpoints.save_file(model.save_weights, final_weights, role)
   writer.flush()
   return TrainResult(final_step=current, start_step=start_step,
                      last_losses=last, weights_path=final_weights,
@@ -372,10 +391,18 @@ def _steps_to_next_event(config: config_lib.TrainConfig, current: int,
   return min(events) - current
 
 
-def _write_images(writer, current, config, computer, model, batch, strategy):
-  """Overlays of the first 4 examples of the (local) batch."""
-  local = strategy.experimental_local_results(batch)[0]
-  small = {k: v[:4] for k, v in local.items()}
+def _image_batch(config: config_lib.TrainConfig, arrays) -> Dict:
+  """The first 4 training examples, uncorrupted: the overlays show the same
+  people at every step (and drawing them takes nothing from the iterator)."""
+  dataset = data_lib.make_dataset(
+      {k: v[:4] for k, v in arrays.items()}, 4, config.data.noise, 1.0,
+      seed=config.seed, training=False, keypoint_set=config.data.keypoint_set)
+  return next(iter(dataset))
+
+
+def _write_images(writer, current, config, computer, model, batch):
+  """Overlays of `batch` (`_image_batch`) under the model of `current`."""
+  small = batch
   num_betas = config.shape_model.num_betas
   if config.prior == "pose":
     pred = model(small["inputs"], small["confidence"], training=False)

@@ -4,8 +4,10 @@ r"""The synth generation job on Apache Beam (needs requirements-beam.txt).
         --num_shards=64 --seed=0 --runner=DirectRunner \
         --direct_num_workers=2 --direct_running_mode=multi_processing
 
-Takes every flag of `synth.generate` (except --preview); flags it does not
-know (--runner, --project, --region, ...) go to Beam's PipelineOptions.
+Takes every flag of `synth.generate` (except --preview); the other
+arguments must be Beam options (--runner, --project, --region, ...), which go
+to Beam's PipelineOptions. Anything else (a mistyped --num_sample) stops the
+job before it starts, with the closest flag names.
 """
 
 import sys
@@ -22,6 +24,10 @@ FLAGS = flags.FLAGS
 def main(argv):
   config = generate.config_from_flags()
   args = list(argv[1:]) or ["--runner=DirectRunner"]
+  try:
+    beam_pipeline.check_pipeline_args(args, FLAGS)
+  except ValueError as e:
+    raise app.UsageError(str(e)) from e
   beam_pipeline.run(config, generate._OUTPUT.value, args)  # pylint: disable=protected-access
 
 

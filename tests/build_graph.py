@@ -12,7 +12,7 @@ import os
 from typing import Dict, List, Tuple
 
 SKIP_DIRS = {".venv", ".git", "third_party", "__pycache__", "out",
-             ".pytest_cache"}
+             ".pytest_cache", "build", "dist"}   # build, dist: `pip wheel .`
 
 
 @dataclasses.dataclass

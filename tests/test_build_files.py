@@ -6,8 +6,8 @@ import os
 from tests import build_graph
 from tests import testing
 
-PACKAGES = ("body", "render", "synth", "priors", "human2d", "pipeline",
-            "tests", "benchmarks")
+PACKAGES = ("body", "render", "synth", "runtime", "priors", "human2d",
+            "pipeline", "tests", "benchmarks")
 
 
 class BuildFilesTest(testing.TestCase):

@@ -163,6 +163,26 @@ class FlipTest(testing.TestCase):
     self.assertAllClose(pose_prior.project_to_rotation(rotmats), rotmats,
                         atol=1e-5)
 
+  def test_project_to_rotation_matches_svd(self):
+    # The nearest rotation by SVD in float64 (R = U diag(1, 1, det) Vᵀ), for
+    # sums of two rotations as the flip test makes and for scaled ones.
+    from scipy.spatial.transform import Rotation
+    a = self._random_rotmats(3).astype(np.float64)
+    turn = Rotation.from_rotvec(0.8 * self.rng.normal(size=(72, 3)))
+    b = a @ turn.as_matrix().reshape(3, 24, 3, 3)   # up to ~2 rad away
+    for scale in (1.0, 1e3, 1e-3):
+      m = scale * (a + b)
+      u, _, vt = np.linalg.svd(m)
+      fix = np.ones(m.shape[:-1])
+      fix[..., 2] = np.linalg.det(u @ vt)
+      expected = (u * fix[..., None, :]) @ vt
+      got = pose_prior.project_to_rotation(tf.constant(m, tf.float32))
+      self.assertAllClose(got, expected, atol=2e-6)
+
+  def test_project_to_rotation_rejects_bad_shapes(self):
+    with self.assertRaisesRegex(ValueError, "matrices"):
+      pose_prior.project_to_rotation(tf.zeros([2, 3, 4]))
+
   def test_flip_averaged_is_mirror_equivariant(self):
     model = pose_prior.PosePrior(pose_prior.PosePriorConfig(hidden_units=64))
     kp = self.rng.uniform(-0.8, 0.8, (5, 17, 2)).astype(np.float32)
@@ -179,6 +199,46 @@ class FlipTest(testing.TestCase):
     self.assertAllClose(mirror.camera * [1.0, -1.0, 1.0], out.camera,
                         atol=1e-5)
     self.assertEqual(out.theta.shape, (5, 72))
+
+
+# TensorFlow ops that tf2onnx converts to nothing onnxruntime runs (or does
+# not convert): the exported PosePrior must do without them.
+_ONNX_HOSTILE_OPS = {"Cross", "Svd", "MatrixInverse", "MatrixDeterminant",
+                     "SelfAdjointEigV2", "Qr"}
+
+
+def _op_types(concrete):
+  """Every op type of a concrete function, its nested functions included."""
+  graph_def = concrete.graph.as_graph_def()
+  types = {node.op for node in graph_def.node}
+  for function in graph_def.library.function:
+    types |= {node.op for node in function.node_def}
+  return types
+
+
+class ExportableOpsTest(testing.TestCase):
+
+  @testing.parameters((False,), (True,))
+  def test_pose_prior_inference_graph_has_no_onnx_hostile_ops(self, flip):
+    model = pose_prior.PosePrior(_SMALL_POSE)
+    pairs = keypoints.COCO_17.flip_pairs
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 17, 2], tf.float32),
+                                  tf.TensorSpec([None, 17], tf.float32)])
+    def infer(kp, conf):
+      if flip:
+        return pose_prior.flip_averaged(model, kp, conf, pairs)
+      return model(kp, conf, training=False)
+
+    types = _op_types(infer.get_concrete_function())
+    self.assertIn("MatMul", types)          # the graph was found
+    self.assertEqual(types & _ONNX_HOSTILE_OPS, set())
+
+  def test_checker_sees_a_cross_product(self):
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def hostile(v):
+      return tf.linalg.cross(v, v)
+    self.assertIn("Cross", _op_types(hostile.get_concrete_function()))
 
 
 class ShapePriorTest(testing.TestCase):

@@ -35,6 +35,23 @@ class Rotation6dTest(testing.TestCase):
                                                       [x])
     self.assertAllClose(theoretical, numerical, atol=1e-6)
 
+  def test_cross_matches_numpy(self):
+    a = self.rng.normal(size=(4, 5, 3))
+    b = self.rng.normal(size=(1, 5, 3))
+    self.assertAllClose(rotation6d.cross(tf.constant(a), tf.constant(b)),
+                        np.cross(a, b))
+
+  def test_cross_rejects_bad_shapes(self):
+    with self.assertRaisesRegex(ValueError, "b must have shape"):
+      rotation6d.cross(tf.zeros([2, 3]), tf.zeros([2, 4]))
+
+  def test_to_matrix_graph_has_no_cross_op(self):
+    fn = tf.function(rotation6d.to_matrix,
+                     input_signature=[tf.TensorSpec([None, 6], tf.float32)])
+    types = {n.op for n in fn.get_concrete_function().graph.as_graph_def().node}
+    self.assertIn("Rsqrt", types)
+    self.assertNotIn("Cross", types)
+
   @testing.parameters(((3, 5),), ((6, 3, 4),))
   def test_rejects_bad_shapes(self, shape):
     with self.assertRaises(ValueError):
