@@ -13,6 +13,7 @@ from typing import Any, Dict, Tuple
 from body import keypoints as keypoints_lib
 
 OPTIMIZERS = ("rmsprop", "adam")
+STRATEGIES = ("default", "one_device", "mirrored", "multi_worker")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +139,7 @@ class TrainConfig:
     seed: data order and augmentation.
     checkpoint_every, log_every, image_every: steps.
     init_weights: optional weights file to start from (fine-tuning).
+    strategy: a `runtime.strategy` name.
   """
   model_dir: str
   model: ModelConfig = ModelConfig()
@@ -157,8 +159,12 @@ class TrainConfig:
   log_every: int = 50
   image_every: int = 1000
   init_weights: str = ""
+  strategy: str = "default"
 
   def __post_init__(self):
+    if self.strategy not in STRATEGIES:
+      raise ValueError(f"strategy must be one of {STRATEGIES}, got "
+                       f"{self.strategy!r}.")
     if not self.model_dir:
       raise ValueError("model_dir must not be empty.")
     if not self.sources:

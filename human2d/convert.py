@@ -23,16 +23,11 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from human2d import coco
-from human2d import lsp
+from human2d import datasets
 from human2d import mpii
 from human2d import record
-from human2d import up3d
 
-DEFAULT_SPLITS = {"lsp": "all", "lspet": "all", "mpii": "train",
-                  "coco": "train2017", "up3d": "trainval"}
-
-flags.DEFINE_enum("dataset", None, sorted(DEFAULT_SPLITS), "Data set on disk.")
+flags.DEFINE_enum("dataset", None, sorted(datasets.DEFAULT_SPLITS), "Data set on disk.")
 flags.DEFINE_string("input", None, "The data set's folder.")
 flags.DEFINE_string("output", None, "TFRecord file to write.")
 flags.DEFINE_string("split", "", "lsp/lspet: train, test, all; mpii: train, "
@@ -62,72 +57,24 @@ flags.DEFINE_bool("skip_bad", False, "Log and leave out a broken annotation "
 flags.mark_flags_as_required(["dataset", "input", "output"])
 
 
-def parse_ranges(text: str):
-  """"1-3,7" → {1, 2, 3, 7}."""
-  out = set()
-  for part in filter(None, (p.strip() for p in text.split(","))):
-    try:
-      lo, _, hi = part.partition("-")
-      lo, hi = int(lo), int(hi or lo)
-    except ValueError:
-      raise ValueError(f"bad range {part!r}: use e.g. 1-800,900") from None
-    if lo > hi:
-      raise ValueError(f"bad range {part!r}: {lo} > {hi}")
-    out.update(range(lo, hi + 1))
-  return out
-
-
-def lsp_numbers(f, split):
-  """The LSP image numbers that --numbers / --exclude leave, or None."""
-  try:
-    keep, drop = parse_ranges(f.numbers), parse_ranges(f.exclude)
-  except ValueError as e:
-    raise app.UsageError(str(e)) from e
-  if not (keep or drop):
-    return None
-  lo, hi = lsp.SPLITS[split]
-  n = len(lsp.read_joints(f.input, f.dataset))
-  base = keep or set(range(lo, min(hi, n) + 1))
-  return sorted(i for i in base if i not in drop and lo <= i <= hi)
-
-
-def examples(f):
-  """The examples that the flags `f` ask for (a generator)."""
-  split = f.split or DEFAULT_SPLITS[f.dataset]
-  options = {}
-  if f.min_keypoints is not None:
-    options["min_keypoints"] = f.min_keypoints
-  if f.dataset not in ("lsp", "lspet") and (f.numbers or f.exclude or
-                                            f.upi_s1h):
-    raise app.UsageError("--numbers, --exclude and --upi_s1h are for "
-                         "--dataset=lsp or lspet.")
-  if f.dataset in ("lsp", "lspet"):
-    if split not in lsp.SPLITS:
-      raise app.UsageError(f"--split for {f.dataset} must be one of "
-                           f"{sorted(lsp.SPLITS)}, got {split!r}.")
-    out = lsp.examples(f.input, f.dataset, split, f.keypoint_set,
-                       numbers=lsp_numbers(f, split))
-    if f.upi_s1h:
-      out = up3d.with_s1h_silhouettes(out, f.upi_s1h, f.dataset, f.skip_bad)
-    return out
-  if f.dataset == "mpii":
-    return mpii.examples(f.input, split, f.keypoint_set, box=f.mpii_box,
-                         single_person_only=f.single_person,
-                         annotations=f.annotations or None,
-                         skip_bad=f.skip_bad, **options)
-  if f.dataset == "coco":
-    return coco.examples(f.input, split, f.keypoint_set,
-                         masks=f.silhouettes,
-                         annotations=f.annotations or None,
-                         skip_bad=f.skip_bad, **options)
-  return up3d.examples(f.input, split, f.keypoint_set,
-                       silhouettes=f.silhouettes, skip_bad=f.skip_bad)
+def config_from_flags() -> datasets.ConvertConfig:
+  f = flags.FLAGS
+  return datasets.ConvertConfig(
+      dataset=f.dataset, input=f.input, split=f.split, numbers=f.numbers,
+      exclude=f.exclude, upi_s1h=f.upi_s1h, keypoint_set=f.keypoint_set,
+      silhouettes=f.silhouettes, min_keypoints=f.min_keypoints,
+      mpii_box=f.mpii_box, single_person=f.single_person,
+      annotations=f.annotations, skip_bad=f.skip_bad)
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  count = record.write(examples(flags.FLAGS), flags.FLAGS.output)
+  try:
+    config = config_from_flags()
+  except ValueError as e:
+    raise app.UsageError(str(e)) from e
+  count = record.write(datasets.examples(config), flags.FLAGS.output)
   logging.info("wrote %d examples to %s", count, flags.FLAGS.output)
 
 

@@ -232,9 +232,12 @@ def rendered_dataset(background_dirs: str, model: config_lib.ModelConfig,
 
 
 def training_dataset(config: config_lib.TrainConfig,
-                     seed: Optional[int] = None) -> tf.data.Dataset:
-  """Batches mixing every source by its weight."""
+                     seed: Optional[int] = None,
+                     batch_size: Optional[int] = None) -> tf.data.Dataset:
+  """Batches mixing every source by its weight (defaults: the config's seed
+  and batch size)."""
   seed = config.seed if seed is None else seed
+  batch_size = batch_size or config.batch_size
   parts, weights = [], []
   for i, src in enumerate(config.sources):
     if src.kind == "records":
@@ -251,4 +254,4 @@ def training_dataset(config: config_lib.TrainConfig,
     total = float(np.sum(weights))
     ds = tf.data.Dataset.sample_from_datasets(
         parts, [w / total for w in weights], seed=seed)
-  return ds.batch(config.batch_size, drop_remainder=True).prefetch(2)
+  return ds.batch(batch_size, drop_remainder=True).prefetch(2)

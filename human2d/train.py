@@ -10,12 +10,15 @@ from `python -m human2d.convert`. Defaults follow the paper (RMSprop 3e-4,
 λ = 100); the shipped weights' commands are in `human2d/weights/README.md`.
 """
 
+import os
+
 from absl import app
 from absl import flags
 from absl import logging
 
 from human2d import config as config_lib
 from human2d import training
+from synth import progress
 
 flags.DEFINE_string("model_dir", None, "Checkpoints, config and logs.")
 flags.DEFINE_enum("preset", "small", sorted(config_lib.PRESETS),
@@ -49,6 +52,9 @@ flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint interval (steps).")
 flags.DEFINE_integer("log_every", 50, "Logging interval (steps).")
 flags.DEFINE_integer("image_every", 1000, "TensorBoard image interval.")
 flags.DEFINE_string("init_weights", "", "Start from these weights.")
+flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
+                  "tf.distribute strategy (multi_worker: TF_CONFIG names the "
+                  "cluster; run the same command on every machine).")
 flags.mark_flag_as_required("model_dir")
 
 
@@ -81,7 +87,8 @@ def config_from_flags() -> config_lib.TrainConfig:
       heatmap_weight=f.heatmap_weight,
       foreground_weight=f.foreground_weight, sigma=f.sigma, seed=f.seed,
       checkpoint_every=f.checkpoint_every, log_every=f.log_every,
-      image_every=f.image_every, init_weights=f.init_weights)
+      image_every=f.image_every, init_weights=f.init_weights,
+      strategy=f.strategy)
 
 
 def main(argv):
@@ -91,6 +98,9 @@ def main(argv):
     config = config_from_flags()
   except ValueError as e:
     raise app.UsageError(str(e)) from e
+  progress.write_provenance(
+      os.path.join(config.model_dir, "provenance.json"),
+      ",".join(s.path for s in config.sources))
   result = training.train(config)
   logging.info("done: step %d, weights %s, %.0f s", result.final_step,
                result.weights_path, result.seconds)

@@ -2,14 +2,15 @@
 
     result = train(config)     # config: human2d.config.TrainConfig
 
-`model_dir` holds `config.json` (written only when it is new or equal to the
-run's config, so a rerun with other flags cannot spoil a model directory),
-checkpoints every `checkpoint_every` steps (a killed run loses fewer; a new
-run in the same directory resumes from the newest intact one), TensorBoard
+`model_dir` holds `config.json` (a rerun with other settings is refused
+before anything is written, `runtime.checkpoints`), checkpoints every
+`checkpoint_every` steps (a killed run loses fewer; a new run in the same
+directory resumes from the newest checkpoint that reads back), TensorBoard
 scalars (loss terms, learning rate, images/s) and pictures (crops with the
 predicted heatmaps and silhouette) in `train/`, and the final weights
 `human2d.weights.h5` beside `human2d.config.json` (the model config alone,
-what `human2d.pretrained.load` reads).
+what `human2d.inference.Human2D.load` reads). `strategy` picks a
+`runtime.strategy` ("multi_worker" for several machines, as priors.train).
 
 The data order is a function of (seed, step): the input pipeline is rebuilt
 on resume and skips the batches already seen, so a resumed run sees the
@@ -32,6 +33,9 @@ from human2d import config as config_lib
 from human2d import data as data_lib
 from human2d import hourglass
 from human2d import losses
+from runtime import checkpoints
+from runtime import strategy as strategy_lib
+from synth import progress as progress_lib
 from synth import summaries
 
 WEIGHTS_NAME = "human2d.weights.h5"
@@ -82,36 +86,9 @@ class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
     return {}
 
 
-def write_config(config: config_lib.TrainConfig) -> None:
-  """config.json, refusing to replace a different one (resume safety)."""
-  os.makedirs(config.model_dir, exist_ok=True)
-  path = os.path.join(config.model_dir, "config.json")
-  if os.path.exists(path):
-    old = config_lib.load_json(path)
-    if old != config:
-      changed = [f.name for f in dataclasses.fields(config)
-                 if getattr(old, f.name) != getattr(config, f.name)]
-      raise ValueError(
-          f"{config.model_dir} holds a run with another config (differs in "
-          f"{changed}); resume with the same flags or use a new model_dir.")
-    return
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    f.write(config.to_json())
-  os.replace(tmp, path)
-
-
-def _restore(manager: tf.train.CheckpointManager, checkpoint) -> int:
-  """Restores the newest intact checkpoint; returns its step (0: none)."""
-  for path in reversed(manager.checkpoints):
-    try:
-      checkpoint.restore(path).expect_partial()
-      logging.info("resumed from %s", path)
-      return int(checkpoint.step.numpy())
-    except (tf.errors.OpError, ValueError, IndexError) as e:
-      logging.warning("checkpoint %s unreadable (%s); trying an older one",
-                      path, e)
-  return 0
+# Settings a resumed run may change (they do not change what is learnt).
+RESUMABLE_CHANGES = ("strategy", "log_every", "image_every",
+                     "checkpoint_every")
 
 
 def heatmap_picture(images, heatmaps, silhouettes):
@@ -129,41 +106,76 @@ def heatmap_picture(images, heatmaps, silhouettes):
 
 def train(config: config_lib.TrainConfig,
           dataset: Optional[tf.data.Dataset] = None) -> TrainResult:
-  """Trains (or resumes) the run of `config`; `dataset` replaces the
-  configured sources (tests)."""
-  write_config(config)
-  model = hourglass.build(config.model)
-  if config.init_weights:
-    model.load_weights(config.init_weights)
-  optimizer = make_optimizer(config, learning_rate(config))
-  step = tf.Variable(0, dtype=tf.int64, name="step")
-  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer,
-                                   step=step)
-  manager = tf.train.CheckpointManager(
-      checkpoint, os.path.join(config.model_dir, "checkpoints"),
-      max_to_keep=3)
-  start = _restore(manager, checkpoint)
-  if dataset is None:
-    dataset = data_lib.training_dataset(config)
-  dataset = dataset.skip(start)   # Same batches as an uninterrupted run.
-  writer = tf.summary.create_file_writer(
-      os.path.join(config.model_dir, "train"))
+  """Trains (or resumes) the run of `config`; `dataset` (batches of the
+  global batch size) replaces the configured sources (tests).
 
-  @tf.function
-  def train_step(batch):
+  Under `strategy="multi_worker"` every worker runs this with the same
+  config and a shared `model_dir`; the chief writes it (`runtime`), each
+  worker reads its own shard of the sources, BatchNorm statistics are
+  synchronised over the global batch.
+  """
+  # MultiWorkerMirroredStrategy must exist before any other TensorFlow op.
+  strategy = strategy_lib.make(config.strategy)
+  role = strategy_lib.role(strategy)
+  checkpoints.prepare_model_dir(config.model_dir, dataclasses.asdict(config),
+                                role, may_differ=RESUMABLE_CHANGES)
+  keras.utils.set_random_seed(config.seed)   # Same initial weights per seed.
+  with strategy.scope():
+    model = hourglass.build(config.model)
+    strategy_lib.synchronize_batch_norm(model, strategy)
+    optimizer = make_optimizer(config, learning_rate(config))
+    # Slots exist before a restore, so the moments are restored too.
+    optimizer.build(model.trainable_variables)
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+  keeper = checkpoints.CheckpointKeeper(
+      dict(model=model, optimizer=optimizer, step=step), config.model_dir,
+      role, max_to_keep=3)
+  if keeper.restore() is None and config.init_weights:
+    model.load_weights(config.init_weights)
+    logging.info("initialised from %s", config.init_weights)
+  start = int(step.numpy())
+  replicas = strategy.num_replicas_in_sync
+
+  def dataset_fn(input_context: tf.distribute.InputContext):
+    if dataset is not None:
+      ds = dataset.unbatch().batch(
+          input_context.get_per_replica_batch_size(config.batch_size),
+          drop_remainder=True)
+    else:
+      ds = data_lib.training_dataset(
+          config, seed=config.seed + 7919 * input_context.input_pipeline_id,
+          batch_size=input_context.get_per_replica_batch_size(
+              config.batch_size))
+    # The order is a function of (seed, step): skipping the batches done
+    # gives a resumed run the batches an uninterrupted one would see.
+    return ds.skip(start)
+
+  it = iter(strategy.distribute_datasets_from_function(dataset_fn))
+  writer = (tf.summary.create_file_writer(
+      os.path.join(config.model_dir, "train")) if role.is_chief
+            else tf.summary.create_noop_writer())
+
+  def replica_step(batch):
     with tf.GradientTape() as tape:
       hms, sils = model(batch["image"], training=True)
       terms = losses.total(hms, sils, batch, config.heatmap_weight,
                            config.foreground_weight)
-    grads = tape.gradient(terms["total"], model.trainable_variables)
+      scaled = terms["total"] / replicas
+    grads = tape.gradient(scaled, model.trainable_variables)
     optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    return terms, hms, sils
+
+  @tf.function
+  def train_step(batch):
+    terms, hms, sils = strategy.run(replica_step, args=(batch,))
+    terms = {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+             for k, v in terms.items()}
     step.assign_add(1)
     return terms, hms, sils
 
   t0 = time.time()
-  rate_start, rate_step = None, start
-  last = {}
-  it = iter(dataset)
+  progress = progress_lib.Progress(config.num_steps, start=start)
+  last: Dict[str, float] = {}
   current = start
   while current < config.num_steps:
     try:
@@ -173,58 +185,51 @@ def train(config: config_lib.TrainConfig,
                        f"sources must be infinite.") from None
     terms, hms, sils = train_step(batch)
     current += 1
-    if rate_start is None:   # The first step traces: keep it out of the rate.
-      rate_start, rate_step = time.time(), current
-    if not np.isfinite(float(terms["total"])):
-      raise FloatingPointError(
-          f"loss is {float(terms['total'])} at step {current}; lower the "
-          f"learning rate ({config.learning_rate}) or check the data.")
+    progress.update(current)
     if current % config.log_every == 0 or current == config.num_steps:
       last = {k: float(v) for k, v in terms.items()}
-      done = current - rate_step
-      rate = done / max(time.time() - rate_start, 1e-9)
-      eta = (config.num_steps - current) / max(rate, 1e-9)
+      if not all(np.isfinite(v) for v in last.values()):
+        raise FloatingPointError(
+            f"loss is {last} at step {current}; nothing was exported. Lower "
+            f"the learning rate ({config.learning_rate}) or check the data.")
       lr = float(optimizer.learning_rate)
+      images_per_s = (progress.rate or 0.0) * config.batch_size
       logging.info(
           "step %d/%d  loss %.4f (heatmap %.5f, silhouette %.4f)  lr %.2e  "
-          "%.1f img/s  ETA %s", current, config.num_steps, last["total"],
-          last["heatmap"], last["silhouette"], lr,
-          rate * config.batch_size, _duration(eta))
+          "%.1f img/s  %s", current, config.num_steps, last["total"],
+          last["heatmap"], last["silhouette"], lr, images_per_s,
+          progress.summary())
       with writer.as_default():
         for k, v in last.items():
           summaries.scalar("loss/" + k, v, current)
         summaries.scalar("learning_rate", lr, current)
-        summaries.scalar("images_per_second", rate * config.batch_size,
-                         current)
-    if current % config.image_every == 0:
+        summaries.scalar("images_per_second", images_per_s, current)
+    if current % config.image_every == 0 and role.is_chief:
+      local = strategy.experimental_local_results
       with writer.as_default():
         summaries.image("prediction", heatmap_picture(
-            batch["image"][:4], hms[:4], sils[:4]), current)
+            local(batch["image"])[0][:4], local(hms)[0][:4],
+            local(sils)[0][:4]), current)
     if current % config.checkpoint_every == 0:
-      manager.save(checkpoint_number=current)
-  if int(step.numpy()) != (manager.latest_checkpoint and int(
-      manager.latest_checkpoint.rsplit("-", 1)[1]) or -1):
-    manager.save(checkpoint_number=int(step.numpy()))
-  weights = save_final(model, config)
+      keeper.save(current)
+  if current > start and current % config.checkpoint_every:
+    keeper.save(current)
+  weights = save_final(model, config, role)
   return TrainResult(final_step=current, start_step=start, last_losses=last,
                      weights_path=weights, seconds=time.time() - t0)
 
 
-def save_final(model: keras.Model, config: config_lib.TrainConfig) -> str:
-  """Writes the final weights and the model config beside them."""
+def save_final(model: keras.Model, config: config_lib.TrainConfig,
+               role: strategy_lib.WorkerRole = strategy_lib.SINGLE) -> str:
+  """Writes the final weights and the model config beside them (the chief
+  only; every worker calls it)."""
   path = os.path.join(config.model_dir, WEIGHTS_NAME)
-  tmp = path[:-len(".weights.h5")] + ".tmp.weights.h5"
-  model.save_weights(tmp)
-  os.replace(tmp, path)
-  cfg = os.path.join(config.model_dir, MODEL_CONFIG_NAME)
-  with open(cfg + ".tmp", "w") as f:
-    json.dump(dataclasses.asdict(config.model), f, indent=2, sort_keys=True)
-  os.replace(cfg + ".tmp", cfg)
+  checkpoints.save_file(model.save_weights, path, role)
+  if role.is_chief:
+    cfg = os.path.join(config.model_dir, MODEL_CONFIG_NAME)
+    with open(cfg + ".tmp", "w") as f:
+      json.dump(dataclasses.asdict(config.model), f, indent=2,
+                sort_keys=True)
+    os.replace(cfg + ".tmp", cfg)
   return path
 
-
-def _duration(seconds: float) -> str:
-  seconds = int(seconds)
-  h, rem = divmod(seconds, 3600)
-  m, s = divmod(rem, 60)
-  return f"{h}:{m:02d}:{s:02d}"

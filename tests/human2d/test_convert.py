@@ -1,14 +1,13 @@
-"""Tests for the human2d/convert.py binary: each --dataset reaches its
-converter and writes records (fixtures from the converters' tests)."""
+"""Tests for human2d/datasets.py (what the human2d.convert binary runs):
+each dataset reaches its converter and writes records (fixtures from the
+converters' tests)."""
 
 import os
 
-from absl import app
-from absl.testing import flagsaver
 import numpy as np
 import tensorflow as tf
 
-from human2d import convert
+from human2d import datasets
 from human2d import record
 from tests import testing
 from tests.human2d import test_coco
@@ -25,8 +24,8 @@ class ConvertTest(testing.TestCase):
 
   def run_binary(self, **flag_values):
     out = os.path.join(self.create_tempdir().full_path, "out.tfrecord")
-    with flagsaver.flagsaver(output=out, **flag_values):
-      convert.main(["convert"])
+    record.write(datasets.examples(datasets.ConvertConfig(**flag_values)),
+                 out)
     return out
 
   def test_each_dataset(self):
@@ -62,9 +61,9 @@ class ConvertTest(testing.TestCase):
     self.assertEqual(count_records(out), 2)
 
   def test_usage_errors(self):
-    with self.assertRaisesRegex(app.UsageError, "are for --dataset=lsp"):
+    with self.assertRaisesRegex(ValueError, "are for --dataset=lsp"):
       self.run_binary(dataset="coco", input="x", numbers="1-3")
-    with self.assertRaisesRegex(app.UsageError, "--split for lsp"):
+    with self.assertRaisesRegex(ValueError, "--split for lsp"):
       self.run_binary(dataset="lsp", input="x", split="train2017")
 
 

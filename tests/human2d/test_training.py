@@ -57,7 +57,8 @@ class TrainingTest(testing.TestCase):
                     log_every=1)
     start = training.train(first, _fixed_batches(first)).last_losses
     self.assertLess(result.last_losses["total"], 0.2 * start["total"])
-    self.assertLess(result.last_losses["silhouette"], 0.35)
+    self.assertLess(result.last_losses["silhouette"],
+                    0.75 * start["silhouette"])
 
   def test_resume_after_a_crash_matches_an_uninterrupted_run(self):
     d = self.create_tempdir().full_path
