@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -142,24 +142,39 @@ def write_shard(generator: sample_lib.SampleGenerator,
   if tf.io.gfile.exists(path) and not overwrite:
     logging.info("shard %s exists; skipped", name)
     return size
+
+  def records():
+    count = 0
+    for batch in generate_shard_batches(generator, config, index):
+      yield from record.serialize(batch)
+      count += len(batch)
+      logging.info("shard %d: %d / %d samples", index, count, size)
+
+  return write_records_atomically(path, records(), "samples")
+
+
+def write_records_atomically(path: str, records: Iterable[bytes],
+                             what: str = "records") -> int:
+  """Writes `records` to a hidden temp file beside `path`, renamed to
+  `path` when complete (removed if anything fails, a kill included);
+  returns the count. `what` names the records in the log."""
+  directory, name = os.path.split(path)
   tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
   count = 0
   start = time.perf_counter()
   try:
     with tf.io.TFRecordWriter(tmp) as writer:
-      for batch in generate_shard_batches(generator, config, index):
-        for example in record.serialize(batch):
-          writer.write(example)
-        count += len(batch)
-        logging.info("shard %d: %d / %d samples", index, count, size)
+      for example in records:
+        writer.write(example)
+        count += 1
     tf.io.gfile.rename(tmp, path, overwrite=True)
   except BaseException:
     if tf.io.gfile.exists(tmp):
       tf.io.gfile.remove(tmp)
     raise
   elapsed = time.perf_counter() - start
-  logging.info("wrote %s: %d samples in %.1f s (%.0f samples/s)", name, count,
-               elapsed, count / max(elapsed, 1e-9))
+  logging.info("wrote %s: %d %s in %.1f s (%.1f %s/s)", name, count, what,
+               elapsed, count / max(elapsed, 1e-9), what)
   return count
 
 
@@ -212,11 +227,15 @@ def check_compatible(directory: str, config: GenerationConfig) -> None:
         f"new --output directory (or delete the old one). Old config: {old}")
 
 
-def missing_shards(config: GenerationConfig, directory: str) -> List[int]:
-  """Indices of the shards not yet in `directory`."""
+def missing_shards(config: GenerationConfig, directory: str,
+                   name_fn=None) -> List[int]:
+  """Indices of the shards not yet in `directory` (file names from
+  `name_fn(index, num_shards)`, default `shard_name`; any config with a
+  `num_shards`)."""
+  name_fn = name_fn or shard_name
   return [i for i in range(config.num_shards)
           if not tf.io.gfile.exists(
-              os.path.join(directory, shard_name(i, config.num_shards)))]
+              os.path.join(directory, name_fn(i, config.num_shards)))]
 
 
 def prepare_output(config: GenerationConfig, directory: str,

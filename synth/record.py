@@ -202,13 +202,13 @@ def parse_fn(schema: RecordSchema):
   return parse
 
 
-def read_manifest(directory: str) -> dict:
-  """The manifest written beside a dataset's shards."""
+def read_manifest(directory: str, producer: str = "synth.generate") -> dict:
+  """The manifest written beside a dataset's shards (by `producer`)."""
   path = os.path.join(directory, MANIFEST)
   if not os.path.isfile(path):
     raise FileNotFoundError(
         f"no {MANIFEST} in {directory!r}; is it the --output of "
-        f"synth.generate?")
+        f"{producer}?")
   with open(path) as f:
     return json.load(f)
 
