@@ -17,7 +17,10 @@ drawn in sRGB: skin tones along a palette from very light to very dark,
 clothes half neutral (black, white, greys, navy, denim, khaki, browns) and
 half random hues.
 
-`Appearance.sample(rng, n)` draws per-image garments (`[n, V]` int ids of
+Clothes also bend the shading normals by a fixed solid noise of the rest
+position (`wrinkled_normals`: folds and creases).
+
+`Appearance.sample_garments` / `sample_tables` draw per-image garments (`[n, V]` int ids of
 each vertex) and garment tables (`[n, NUM_GARMENTS, TABLE_WIDTH]`);
 `albedo_at` turns them into linear-RGB reflectance at rendered pixels.
 """
@@ -273,6 +276,28 @@ def _face_features(srgb, garment, p, row_hair, face):
   srgb = srgb * (1 - 0.75 * lips) + 0.75 * lips * srgb * [0.8, 0.5, 0.5]
   srgb = srgb * (1 - 0.8 * brows) + 0.8 * brows * row_hair
   return srgb * (1 - 0.85 * eyes) + 0.85 * eyes * [0.08, 0.06, 0.05]
+
+
+def wrinkled_normals(normal, rest_position, garment,
+                     strength: float = 0.18) -> tf.Tensor:
+  """Normals `[N, 3]` bent by a fixed solid noise of the rest position on
+  clothes (not on skin or hair): folds and creases under the light.
+
+  The perturbation is a sum of three warped sinusoids (wavelengths of about
+  4–12 cm along fixed rest-pose directions), so it moves with the cloth."""
+  p = tf.cast(rest_position, tf.float32)
+  k = 2 * np.pi
+  bend = tf.stack([
+      tf.sin(k * 9.0 * (p[:, 1] + 0.3 * p[:, 2]) +
+             2.0 * tf.sin(k * 4.0 * p[:, 0])),
+      tf.sin(k * 13.0 * (p[:, 0] - 0.4 * p[:, 1]) +
+             1.5 * tf.sin(k * 5.0 * p[:, 2])),
+      tf.sin(k * 7.0 * (p[:, 2] + 0.5 * p[:, 0]) +
+             2.0 * tf.sin(k * 6.0 * p[:, 1]))], -1)
+  garment = tf.cast(garment, tf.int32)
+  cloth = tf.cast((garment != SKIN) & (garment != HAIR), tf.float32)
+  return tf.math.l2_normalize(
+      tf.cast(normal, tf.float32) + strength * cloth[:, None] * bend, -1)
 
 
 def albedo_at(garment, rest_position, batch_ids, tables,

@@ -12,19 +12,14 @@ import cv2
 import numpy as np
 
 from body import keypoints as keypoints_lib
+from synth import preview
 
-_LEFT = (40, 140, 235)     # RGB
-_RIGHT = (250, 140, 30)
-_CENTRE = (60, 200, 60)
-_HIDDEN = (230, 30, 30)
+_HIDDEN = (230, 30, 30)     # RGB
 
 
 def _side(name: str):
-  if name.startswith("left"):
-    return _LEFT
-  if name.startswith("right"):
-    return _RIGHT
-  return _CENTRE
+  """RGB colour by side, as `synth.preview` draws samples."""
+  return preview.side_colour(name)[::-1]
 
 
 def draw_labels(image: np.ndarray, example: Dict[str, np.ndarray],
@@ -43,7 +38,7 @@ def draw_labels(image: np.ndarray, example: Dict[str, np.ndarray],
   for a, b in kset.edges:
     if inside[a] and inside[b]:
       colour = (_side(kset.names[a]) if kset.names[a][:4] ==
-                kset.names[b][:4] else _CENTRE)
+                kset.names[b][:4] else preview.side_colour("")[::-1])
       cv2.line(img, tuple(map(int, pts[a])), tuple(map(int, pts[b])), colour,
                2 if seen[a] and seen[b] else 1, cv2.LINE_AA)
   for k in range(kset.size):

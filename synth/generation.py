@@ -32,7 +32,7 @@ import os
 import re
 import socket
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -190,26 +190,44 @@ def write_shard(generator: sample_lib.SampleGenerator,
   if tf.io.gfile.exists(path) and not overwrite:
     logging.info("shard %s exists; skipped", name)
     return size
+
+  def records():
+    for batch in generate_shard_batches(generator, config, index):
+      yield from record.serialize(batch)
+
+  return write_records_atomically(path, records(), "samples", total=size,
+                                  label=f"shard {index}")
+
+
+def write_records_atomically(path: str, records: Iterable[bytes],
+                             what: str = "records",
+                             total: Optional[int] = None,
+                             label: str = "") -> int:
+  """Writes `records` to a hidden temp file beside `path`, renamed to
+  `path` when complete (removed if anything fails, a kill included);
+  returns the count. `what` names the records in the log; with `total`
+  the log shows progress with rate and ETA."""
+  directory, name = os.path.split(path)
   tmp = os.path.join(directory, _temp_name(name))
   count = 0
   start = time.perf_counter()
-  progress = progress_lib.Progress(size, unit="samples")
+  progress = progress_lib.Progress(total or 0, unit=what)
   try:
     with tf.io.TFRecordWriter(tmp) as writer:
-      for batch in generate_shard_batches(generator, config, index):
-        for example in record.serialize(batch):
-          writer.write(example)
-        count += len(batch)
-        progress.update(count)
-        logging.info("shard %d: %s", index, progress.summary())
+      for example in records:
+        writer.write(example)
+        count += 1
+        if total and (count % 256 == 0 or count == total):
+          progress.update(count)
+          logging.info("%s: %s", label or name, progress.summary())
     tf.io.gfile.rename(tmp, path, overwrite=True)
   except BaseException:
     if tf.io.gfile.exists(tmp):
       tf.io.gfile.remove(tmp)
     raise
   elapsed = time.perf_counter() - start
-  logging.info("wrote %s: %d samples in %.1f s (%.0f samples/s)", name, count,
-               elapsed, count / max(elapsed, 1e-9))
+  logging.info("wrote %s: %d %s in %.1f s (%.1f %s/s)", name, count, what,
+               elapsed, count / max(elapsed, 1e-9), what)
   return count
 
 
@@ -287,16 +305,19 @@ def _shard_is_intact(path: str, count: int) -> bool:
 
 
 def missing_shards(config: GenerationConfig, directory: str,
-                   check: bool = True) -> List[int]:
-  """Indices of the shards not yet (intact) in `directory`.
+                   check: bool = True, name_fn=None) -> List[int]:
+  """Indices of the shards not yet (intact) in `directory` (file names from
+  `name_fn(index, num_shards)`, default `shard_name`; any config with
+  `num_samples` and `num_shards`).
 
   With `check`, existing shards are read back; a damaged one (truncated,
-  corrupt, wrong sample count) is deleted, with a warning, and listed.
+  corrupt, wrong record count) is deleted, with a warning, and listed.
   """
+  name_fn = name_fn or shard_name
   sizes = shard_sizes(config.num_samples, config.num_shards)
   missing = []
   for i, size in enumerate(sizes):
-    path = os.path.join(directory, shard_name(i, config.num_shards))
+    path = os.path.join(directory, name_fn(i, config.num_shards))
     if not tf.io.gfile.exists(path):
       missing.append(i)
     elif check and not _shard_is_intact(path, size):

@@ -106,24 +106,13 @@ def write_shard(renderer: images_lib.ImageRenderer,
   schema = schema_for(config, renderer)
   rng = generation.shard_rng(config.seed, index)
   step = config.images.batch_size
-  tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}")
-  start = time.perf_counter()
-  try:
-    with tf.io.TFRecordWriter(tmp) as writer:
-      for first in range(0, size, step):
-        batch = renderer.render(rng, min(step, size - first))
-        for record in image_record.serialize(batch, schema,
-                                             config.jpeg_quality):
-          writer.write(record)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
-  except BaseException:
-    if tf.io.gfile.exists(tmp):
-      tf.io.gfile.remove(tmp)
-    raise
-  elapsed = time.perf_counter() - start
-  logging.info("wrote %s: %d images in %.1f s (%.1f images/s)", name, size,
-               elapsed, size / max(elapsed, 1e-9))
-  return size
+
+  def records():
+    for first in range(0, size, step):
+      batch = renderer.render(rng, min(step, size - first))
+      yield from image_record.serialize(batch, schema, config.jpeg_quality)
+
+  return generation.write_records_atomically(path, records(), "images")
 
 
 def manifest_for(config: ImageGenerationConfig, status: str,
@@ -151,9 +140,7 @@ def manifest_for(config: ImageGenerationConfig, status: str,
 
 def missing_shards(config: ImageGenerationConfig,
                    directory: str) -> List[int]:
-  return [i for i in range(config.num_shards)
-          if not tf.io.gfile.exists(
-              os.path.join(directory, shard_name(i, config.num_shards)))]
+  return generation.missing_shards(config, directory, name_fn=shard_name)
 
 
 def prepare_output(config: ImageGenerationConfig, directory: str,

@@ -24,7 +24,6 @@ renderer computes it). `read_image_dataset(directory)` reads a job's output.
 
 import dataclasses
 import glob
-import json
 import os
 from typing import Dict, List, Sequence
 
@@ -32,7 +31,9 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-MANIFEST = "manifest.json"
+from synth import record
+
+MANIFEST = record.MANIFEST
 SHARD_PATTERN = "images-{index:05d}-of-{count:05d}.tfrecord"
 IMAGE_FORMATS = ("png", "jpeg")
 
@@ -143,13 +144,7 @@ def parse_fn(schema: ImageSchema):
 
 
 def read_manifest(directory: str) -> dict:
-  path = os.path.join(directory, MANIFEST)
-  if not os.path.isfile(path):
-    raise FileNotFoundError(
-        f"no {MANIFEST} in {directory!r}; is it the --output of "
-        f"synth.generate_images?")
-  with open(path) as f:
-    return json.load(f)
+  return record.read_manifest(directory, "synth.generate_images")
 
 
 def shard_paths(directory: str) -> List[str]:

@@ -222,6 +222,7 @@ class ImageRenderer:
                        tf.argmax(w, axis=-1, output_type=tf.int32),
                        batch_dims=1)
     garment = tf.gather_nd(garments, tf.stack([batch_ids, corner], -1))
+    normal = appearance_lib.wrinkled_normals(normal, rest, garment)
     albedo = appearance_lib.albedo_at(garment, rest, batch_ids, tables,
                                         self._face_points)
     rgb = shading.linear_to_srgb(shading.shade(albedo, normal, light,

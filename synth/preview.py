@@ -18,7 +18,8 @@ _RIGHT = (30, 140, 250)    # BGR orange
 _CENTRE = (60, 200, 60)
 
 
-def _side(name: str):
+def side_colour(name: str):
+  """BGR colour of a keypoint or bone by side (left blue, right orange)."""
   if name.startswith("left"):
     return _LEFT
   if name.startswith("right"):
@@ -38,12 +39,13 @@ def draw_sample(batch: sample_lib.SampleBatch, i: int,
   pts = np.round((kp + 0.5) * scale - 0.5).astype(int)
   for a, b in kset.edges:
     if vis[a] and vis[b]:
-      color = _side(kset.names[a]) if kset.names[a][:4] == kset.names[b][:4] \
-          else _CENTRE
+      color = (side_colour(kset.names[a])
+               if kset.names[a][:4] == kset.names[b][:4] else _CENTRE)
       cv2.line(img, tuple(pts[a]), tuple(pts[b]), color, 2, cv2.LINE_AA)
   for k in range(kset.size):
     if vis[k] == sample_lib.VISIBLE:
-      cv2.circle(img, tuple(pts[k]), 3, _side(kset.names[k]), -1, cv2.LINE_AA)
+      cv2.circle(img, tuple(pts[k]), 3, side_colour(kset.names[k]), -1,
+                 cv2.LINE_AA)
     elif vis[k] == sample_lib.OCCLUDED:
       cv2.circle(img, tuple(pts[k]), 4, (0, 0, 230), 1, cv2.LINE_AA)
   fam = int(batch.family[i])

@@ -212,8 +212,8 @@ class DatasetError(ValueError):
   file and says what to do."""
 
 
-def read_manifest(directory: str) -> dict:
-  """The manifest written beside a dataset's shards.
+def read_manifest(directory: str, producer: str = "synth.generate") -> dict:
+  """The manifest written beside a dataset's shards (by `producer`).
 
   Raises:
     FileNotFoundError: no manifest in `directory`.
@@ -223,7 +223,7 @@ def read_manifest(directory: str) -> dict:
   if not tf.io.gfile.exists(path):
     raise FileNotFoundError(
         f"no {MANIFEST} in {directory!r}; is it the --output of "
-        f"synth.generate?")
+        f"{producer}?")
   try:
     with tf.io.gfile.GFile(path, "rb") as f:
       manifest = json.loads(f.read().decode("utf-8"))

@@ -178,6 +178,16 @@ class ImagesTest(testing.TestCase):
     self.assertGreater(skin.mean(axis=1).max() - skin.mean(axis=1).min(),
                        0.5)
 
+  def test_wrinkles_bend_cloth_normals_only(self):
+    normal = np.tile([[0.0, 0.0, -1.0]], (4, 1))
+    rest = self.rng.uniform(-0.5, 0.5, (4, 3))
+    garment = np.array([appearance.SKIN, appearance.HAIR, appearance.TOP,
+                        appearance.BOTTOM])
+    bent = appearance.wrinkled_normals(normal, rest, garment).numpy()
+    np.testing.assert_allclose(bent[:2], normal[:2], atol=1e-6)
+    self.assertTrue(np.all(np.sum(bent[2:] * normal[2:], -1) < 0.9999))
+    np.testing.assert_allclose(np.linalg.norm(bent, axis=-1), 1, atol=1e-5)
+
   def test_bad_config(self):
     with self.assertRaisesRegex(ValueError, "silhouette_size"):
       _config(silhouette_size=24)
