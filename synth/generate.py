@@ -29,9 +29,16 @@ _BATCH_SIZE = flags.DEFINE_integer(
 _BODY_MODEL = flags.DEFINE_string(
     "body_model", "", "'' = bundled model, 'toy' = test body, or a path.")
 _POSE_BANK = flags.DEFINE_string(
-    "pose_bank", "", "Optional AMASS-style .npz / [N,72] .npy of poses.")
+    "pose_bank", "",
+    "Optional pose bank: AMASS-style .npz, SPIN/HMR .npz, [N,72] .npy, or "
+    "a bank of synth.build_pose_bank.")
 _POSE_BANK_UP_AXIS = flags.DEFINE_enum(
-    "pose_bank_up_axis", "z", ["y", "z"], "Vertical axis of the pose bank.")
+    "pose_bank_up_axis", "z", ["y", "z", "-y"],
+    "Vertical axis of the pose bank ('-y': camera-frame fits).")
+_BANK_FRACTION = flags.DEFINE_float(
+    "bank_fraction", 1.0,
+    "With --pose_bank: fraction of poses from the bank, the rest from the "
+    "structured prior.")
 _KEYPOINT_SET = flags.DEFINE_string("keypoint_set", "COCO_17",
                                     "Keypoint set (body.keypoints).")
 _SILHOUETTE_SIZE = flags.DEFINE_integer("silhouette_size", 64,
@@ -57,7 +64,8 @@ def config_from_flags() -> generation.GenerationConfig:
               truncation=_BETA_TRUNCATION.value),
           camera=framing.CameraConfig(focal_length=_FOCAL.value),
           keypoint_set=_KEYPOINT_SET.value,
-          silhouette_size=_SILHOUETTE_SIZE.value),
+          silhouette_size=_SILHOUETTE_SIZE.value,
+          bank_fraction=_BANK_FRACTION.value),
       num_samples=_NUM_SAMPLES.value,
       num_shards=_NUM_SHARDS.value,
       seed=_SEED.value,

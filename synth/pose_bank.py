@@ -1,4 +1,5 @@
-"""Poses a user brings: AMASS-style `.npz` (`poses [N, ≥72]`) or `[N, 72]`.
+"""Poses a user brings: AMASS-style `.npz` (`poses [N, ≥72]`), SPIN/HMR-style
+`.npz` (`pose [N, 72]` beside `shape [N, 10]` and others) or `[N, 72]`.
 
 AMASS stores SMPL-H poses (156 numbers: body then hands) in a z-up world; the
 first 72 numbers are SMPL's θ (root + 23 body joints; SMPL's two hand joints
@@ -17,6 +18,9 @@ import numpy as np
 from synth import joint_limits as jl
 from synth import pose_prior
 from synth import rotation
+
+
+UP_AXES = ("y", "z", "-y")
 
 
 class PoseBankError(ValueError):
@@ -81,10 +85,14 @@ def load(path: str, up_axis: str = "z") -> PoseBank:
   """Loads a pose bank file.
 
   Args:
-    path: `.npz` with an array `poses` of shape `[N, ≥72]` (AMASS) or `.npy`
-      (or `.npz` with a single array) of shape `[N, 72]`.
-    up_axis: the vertical of the file's world: "z" for AMASS, "y" for SMPL
-      fits in the SMPL world.
+    path: `.npz` with an array `poses` of shape `[N, ≥72]` (AMASS, or a
+      bank of `python -m synth.build_pose_bank`), an `.npz` with `pose`
+      `[N, 72]` (SPIN / HMR fits; other arrays such as `shape` are
+      ignored), or `.npy` (or `.npz` with a single array) of shape
+      `[N, 72]`.
+    up_axis: the vertical of the file's world: "z" for AMASS and
+      `build_pose_bank`, "y" for SMPL fits in the SMPL world, "-y" for fits
+      in camera coordinates (OpenCV: y down; SPIN / HMR).
 
   Returns:
     A PoseBank with the SMPL-world root and the heading removed.
@@ -92,8 +100,8 @@ def load(path: str, up_axis: str = "z") -> PoseBank:
   Raises:
     PoseBankError: on a missing file or unexpected arrays.
   """
-  if up_axis not in ("y", "z"):
-    raise PoseBankError(f"up_axis must be 'y' or 'z', got {up_axis!r}.")
+  if up_axis not in UP_AXES:
+    raise PoseBankError(f"up_axis must be one of {UP_AXES}, got {up_axis!r}.")
   if not os.path.isfile(path):
     raise PoseBankError(f"pose bank {path!r} does not exist.")
   try:
@@ -104,11 +112,14 @@ def load(path: str, up_axis: str = "z") -> PoseBank:
     with data:
       if "poses" in data.files:
         poses = data["poses"]
+      elif "pose" in data.files:
+        poses = data["pose"]
       elif len(data.files) == 1:
         poses = data[data.files[0]]
       else:
         raise PoseBankError(
-            f"{path!r} has arrays {data.files}; expected one named 'poses'.")
+            f"{path!r} has arrays {data.files}; expected one named 'poses' "
+            f"(AMASS) or 'pose' (SPIN / HMR).")
   else:
     poses = data
   poses = np.asarray(poses)
@@ -120,9 +131,10 @@ def load(path: str, up_axis: str = "z") -> PoseBank:
     # SMPL-H / SMPL-X: joints 22-23 of the first 72 numbers are fingers.
     theta[:, 3 * jl.L_HAND:3 * jl.L_HAND + 3] = 0.0
     theta[:, 3 * jl.R_HAND:3 * jl.R_HAND + 3] = 0.0
-  if up_axis == "z":
-    # World z-up -> y-up: a -90° rotation about x takes +z to +y.
+  if up_axis != "y":
+    # z-up -> y-up: −90° about x takes +z to +y; y-down: 180° about x.
+    turn = -np.pi / 2 if up_axis == "z" else np.pi
     root = rotation.axis_angle_to_matrix(theta[:, :3])
     theta[:, :3] = rotation.matrix_to_axis_angle(
-        rotation.rot_x(-np.pi / 2) @ root)
+        rotation.rot_x(turn) @ root)
   return PoseBank(theta=remove_heading(theta), source=os.path.abspath(path))
