@@ -12,6 +12,7 @@ pose prior.
 
 import dataclasses
 import os
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -34,9 +35,14 @@ class PoseBank:
   Attributes:
     theta: `[N, 72]` float64.
     source: where the poses came from.
+    activity: `[N]` indices into `activities` (banks of
+      `synth.build_pose_bank`), or None.
+    activities: activity names.
   """
   theta: np.ndarray
   source: str = ""
+  activity: Optional[np.ndarray] = None
+  activities: Tuple[str, ...] = ()
 
   def __post_init__(self):
     theta = np.asarray(self.theta, dtype=np.float64)
@@ -49,6 +55,29 @@ class PoseBank:
     theta = theta.copy()
     theta.setflags(write=False)
     object.__setattr__(self, "theta", theta)
+    object.__setattr__(self, "activities", tuple(self.activities))
+    if self.activity is not None:
+      activity = np.asarray(self.activity, dtype=np.int64)
+      if activity.shape != (len(theta),) or (
+          len(activity) and not 0 <= activity.min() <= activity.max()
+          < len(self.activities)):
+        raise PoseBankError(
+            f"activity must be [N={len(theta)}] indices into "
+            f"{len(self.activities)} activities.")
+      object.__setattr__(self, "activity", activity)
+
+  def without_activities(self, names) -> "PoseBank":
+    """The bank less the poses of activities `names` (leave-out protocol)."""
+    unknown = sorted(set(names) - set(self.activities))
+    if unknown or self.activity is None:
+      raise PoseBankError(f"{self.source} has no activities {unknown or names}"
+                          f"; it has {self.activities}.")
+    drop = [self.activities.index(n) for n in names]
+    keep = ~np.isin(self.activity, drop)
+    if not keep.any():
+      raise PoseBankError(f"leaving out {list(names)} leaves no poses.")
+    return dataclasses.replace(self, theta=self.theta[keep],
+                               activity=self.activity[keep])
 
   def __len__(self):
     return self.theta.shape[0]
@@ -108,8 +137,12 @@ def load(path: str, up_axis: str = "z") -> PoseBank:
     data = np.load(path, allow_pickle=False)
   except ValueError as e:
     raise PoseBankError(f"cannot read pose bank {path!r}: {e}") from e
+  activity, activities = None, ()
   if isinstance(data, np.lib.npyio.NpzFile):
     with data:
+      if "activity" in data.files and "activities" in data.files:
+        activity = data["activity"]
+        activities = tuple(str(a) for a in data["activities"])
       if "poses" in data.files:
         poses = data["poses"]
       elif "pose" in data.files:
@@ -137,4 +170,5 @@ def load(path: str, up_axis: str = "z") -> PoseBank:
     root = rotation.axis_angle_to_matrix(theta[:, :3])
     theta[:, :3] = rotation.matrix_to_axis_angle(
         rotation.rot_x(turn) @ root)
-  return PoseBank(theta=remove_heading(theta), source=os.path.abspath(path))
+  return PoseBank(theta=remove_heading(theta), source=os.path.abspath(path),
+                  activity=activity, activities=activities)
