@@ -28,8 +28,8 @@ from synth import rotation
 _CAPSULES = (
     ("trunk", jl.PELVIS, jl.NECK, 0.11, 0.11, 0.0, 1.0),
     ("head", jl.NECK, jl.HEAD, 0.09, 0.09, 0.3, 1.4),
-    ("l_thigh", jl.L_HIP, jl.L_KNEE, 0.07, 0.05, 0.15, 1.0),
-    ("r_thigh", jl.R_HIP, jl.R_KNEE, 0.07, 0.05, 0.15, 1.0),
+    ("l_thigh", jl.L_HIP, jl.L_KNEE, 0.065, 0.05, 0.25, 1.0),
+    ("r_thigh", jl.R_HIP, jl.R_KNEE, 0.065, 0.05, 0.25, 1.0),
     ("l_shin", jl.L_KNEE, jl.L_ANKLE, 0.05, 0.035, 0.0, 1.0),
     ("r_shin", jl.R_KNEE, jl.R_ANKLE, 0.05, 0.035, 0.0, 1.0),
     ("l_foot", jl.L_ANKLE, jl.L_FOOT, 0.04, 0.04, 0.0, 1.0),
