@@ -46,6 +46,8 @@ flags.DEFINE_list("leave_out", [],
                   "Sources the weights were trained without (families, or "
                   "bank activities as bank:<name>).")
 flags.DEFINE_integer("source_examples", 300, "Held-out examples per source.")
+flags.DEFINE_list("sources", [],
+                  "With --per_source: only these sources ('' = all).")
 flags.DEFINE_bool("flip_test", True,
                   "Average the PosePrior over the keypoints and their mirror "
                   "image.")
@@ -79,6 +81,11 @@ def main(argv):
 def _per_source(f, assets, pose_model, shape_model, keypoint_set):
   names = pose_sources.sources(pose_sources.PoseSourceConfig(
       mode=f.pose_mode, pose_bank=f.pose_bank))
+  if f.sources:
+    unknown = sorted(set(f.sources) - set(names))
+    if unknown:
+      raise ValueError(f"--sources names {unknown}; known: {names}.")
+    names = [n for n in names if n in f.sources]
   held = [n[len("bank:"):] if n.startswith("bank:") else n
           for n in f.leave_out]
   sets = {name: source_evaluation.source_arrays(

@@ -8,7 +8,10 @@ model's *bone directions* match the motion's (`fit_theta`):
      e.g. the CC rig's `CC_Base_L_Calf` is SMPL's left knee);
   2. the fitted segments run, for each mapped joint, from its nearest mapped
      ancestor (the pelvis replaced by the hips' midpoint, whose placement
-     differs most between rigs) plus the hip line `right hip → left hip`;
+     differs most between rigs), plus the hip line `right hip → left hip`
+     and, when the collars are not mapped, the shoulder line instead of
+     chest → shoulder (rigs' chest joints sit at heights too unlike
+     SMPL's spine3: it bent the collars by 40° on CMU's T-pose);
   3. θ `[N, 72]` minimises the summed squared difference of unit segment
      directions, on the rest skeleton of the body model, plus
        - a small L2 on θ (splits a rotation between joints that only
@@ -16,7 +19,10 @@ model's *bone directions* match the motion's (`fit_theta`):
        - twist about each joint's own bone, which joint positions do not
          observe (a wrist rolling about the forearm), kept near 0,
        - knees and elbows kept hinges (off-axis rotation and bending the
-         wrong way penalised).
+         wrong way penalised),
+       - the collars near rest (without collar points only the shoulder
+         line observes them: L2 alone would hand them part of every arm
+         swing).
      The root starts from the rotation taking the rest hip line and trunk
      onto the motion's; Adam on all joints follows.
 
@@ -96,6 +102,7 @@ class FitConfig:
   l2_weight: float = 1e-4
   twist_weight: float = 0.1
   hinge_weight: float = 1.0
+  collar_weight: float = 0.03
   steps: int = 600
   learning_rate: float = 0.05
 
@@ -107,8 +114,15 @@ def segments(joints: Sequence[int], parents: np.ndarray
   if not {jl.L_HIP, jl.R_HIP} <= mapped:
     raise ValueError("a skeleton map must give both hips.")
   out = [(jl.R_HIP, jl.L_HIP)]
+  skip = {jl.PELVIS, jl.L_HIP, jl.R_HIP}
+  if ({jl.L_SHOULDER, jl.R_SHOULDER} <= mapped
+      and not {jl.L_COLLAR, jl.R_COLLAR} & mapped):
+    # Without collars the shoulder line, not spine → shoulder: rigs place
+    # their chest joint at heights too different from SMPL's spine3.
+    out.append((jl.R_SHOULDER, jl.L_SHOULDER))
+    skip |= {jl.L_SHOULDER, jl.R_SHOULDER}
   for j in joints:
-    if j in (jl.PELVIS, jl.L_HIP, jl.R_HIP):
+    if j in skip:
       continue
     a = parents[j]
     while a not in mapped and a != jl.PELVIS:
@@ -259,6 +273,8 @@ def _make_step(segs, rest, parents, config):
   hinge_sign[jl.L_ELBOW, 1], hinge_sign[jl.R_ELBOW, 1] = -1, 1
   body_mask = np.ones((jl.NUM_JOINTS, 1), np.float32)
   body_mask[0] = 0
+  collar_mask = np.zeros((jl.NUM_JOINTS, 1), np.float32)
+  collar_mask[[jl.L_COLLAR, jl.R_COLLAR]] = 1
 
   def fk(theta):
     rot = body_rotation.axis_angle_to_matrix(theta)        # [N, 24, 3, 3]
@@ -284,6 +300,8 @@ def _make_step(segs, rest, parents, config):
       loss = tf.reduce_sum(tf.square(d - target), axis=[1, 2])
       loss += config.l2_weight * tf.reduce_sum(
           tf.square(theta * body_mask), axis=[1, 2])
+      loss += config.collar_weight * tf.reduce_sum(
+          tf.square(theta * collar_mask), axis=[1, 2])
       loss += config.twist_weight * tf.reduce_sum(
           tf.square(tf.reduce_sum(theta * twist, -1)), axis=1)
       loss += config.hinge_weight * tf.reduce_sum(

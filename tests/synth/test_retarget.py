@@ -74,6 +74,12 @@ class RetargetTest(testing.TestCase):
     self.assertEqual(segs, ((jl.R_HIP, jl.L_HIP),
                             (retarget.MID_HIPS, jl.SPINE3),
                             (jl.SPINE3, jl.L_SHOULDER)))
+    # Both shoulders without collars: the shoulder line.
+    segs = retarget.segments((0, 1, 2, 9, 16, 17, 18), self.parents)
+    self.assertEqual(segs, ((jl.R_HIP, jl.L_HIP),
+                            (jl.R_SHOULDER, jl.L_SHOULDER),
+                            (retarget.MID_HIPS, jl.SPINE3),
+                            (jl.L_SHOULDER, jl.L_ELBOW)))
     with self.assertRaisesRegex(ValueError, "both hips"):
       retarget.segments((0, 1, 9), self.parents)
 
