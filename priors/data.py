@@ -87,6 +87,13 @@ class DataConfig:
     if isinstance(self.poses, dict):
       object.__setattr__(self, "poses",
                          pose_sources.PoseSourceConfig(**self.poses))
+    if (self.source != "generate"
+        and self.poses != pose_sources.PoseSourceConfig()):
+      raise ValueError(
+          f"pose sources ({self.poses}) apply to generated examples only, "
+          f"not to source {self.source!r}: generate the data with them "
+          f"(python -m synth.generate --pose_mode/--pose_bank) or use "
+          f"source='generate'.")
     if self.num_examples <= 0:
       raise ValueError(f"num_examples must be positive, got "
                        f"{self.num_examples}.")

@@ -35,6 +35,10 @@ _POSE_BANK = flags.DEFINE_string(
 _POSE_BANK_UP_AXIS = flags.DEFINE_enum(
     "pose_bank_up_axis", "z", ["y", "z", "-y"],
     "Vertical axis of the pose bank ('-y': camera-frame fits).")
+_POSE_MODE = flags.DEFINE_enum(
+    "pose_mode", "structured", ["structured", "wide"],
+    "Structured prior: the original ten families or the wide set "
+    "(synth/pose_families.py).")
 _BANK_FRACTION = flags.DEFINE_float(
     "bank_fraction", 1.0,
     "With --pose_bank: fraction of poses from the bank, the rest from the "
@@ -58,7 +62,9 @@ _PREVIEW = flags.DEFINE_integer(
 def config_from_flags() -> generation.GenerationConfig:
   return generation.GenerationConfig(
       sample=sample.SampleConfig(
-          pose=pose_prior.PosePriorConfig(noise_scale=_POSE_NOISE.value),
+          pose=(pose_prior.wide_config(noise_scale=_POSE_NOISE.value)
+                if _POSE_MODE.value == "wide" else
+                pose_prior.PosePriorConfig(noise_scale=_POSE_NOISE.value)),
           shape=shape_prior.ShapePriorConfig(
               num_betas=_NUM_BETAS.value, sigma=_BETA_SIGMA.value,
               truncation=_BETA_TRUNCATION.value),

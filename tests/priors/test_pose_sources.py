@@ -79,6 +79,9 @@ class PoseSourcesTest(testing.TestCase):
                        data.DataConfig().poses)
     with self.assertRaisesRegex(ValueError, "pose mode"):
       pose_sources.PoseSourceConfig(mode="mocap")
+    with self.assertRaisesRegex(ValueError, "generated examples only"):
+      data.DataConfig(source="/data/dir", poses=pose_sources.PoseSourceConfig(
+          leave_out=("lying",)))
 
 
 if __name__ == "__main__":
