@@ -8,7 +8,8 @@ detector-like (`synth.corruption.CorruptionConfig()`, PCKh-calibrated) and
 heavy (`corruption.HEAVY`) keypoints; each row also gives its inputs' PCKh.
 Writes the table (Markdown) and a JSON line.
 
-    python -m priors.evaluate --per_source [--pose_bank=synth/data/cmu_pose_bank.npz] \
+    python -m priors.evaluate --per_source \
+        [--pose_bank=synth/data/cmu_pose_bank.npz] \
         [--leave_out=lying,kicks,bank:jumping] [--source_examples=300]
 
 evaluates each pose source (family, bank activity) on its own held-out set

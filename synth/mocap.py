@@ -1,4 +1,4 @@
-"""Readers for motion capture: BVH files and exponential-map CSV (CMU, 38 joints).
+"""Readers for motion capture: BVH and exponential-map CSV (CMU, 38 joints).
 
 Both readers return a `Motion`: the skeleton (joint names, parents) and the
 world positions of its joints in every frame, in metres, y up, from forward
