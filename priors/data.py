@@ -41,8 +41,10 @@ from body import assets as assets_lib
 from body import finite
 from body import keypoints as keypoints_lib
 from body import rotation
+from priors import pose_sources
 from runtime import input_order
 from synth import corruption
+from synth import pose_bank as pose_bank_lib
 from synth import record
 from synth import sample as sample_lib
 
@@ -69,6 +71,8 @@ class DataConfig:
       left and right swap, `mirror_example`). It doubles the poses seen,
       which helped short runs over few poses and cost a little over many
       (priors/weights/README.md), so it is off by default.
+    poses: where generated examples' poses come from (structured / wide
+      families, a pose bank, left-out families or activities).
   """
   source: str = "generate"
   num_examples: int = 20000
@@ -78,12 +82,23 @@ class DataConfig:
   noise: corruption.CorruptionConfig = corruption.CorruptionConfig()
   clean_fraction: float = 0.2
   mirror: float = 0.0
+  poses: pose_sources.PoseSourceConfig = pose_sources.PoseSourceConfig()
 
   def __post_init__(self):
     finite.check_fields(self)
     if isinstance(self.noise, dict):
       object.__setattr__(self, "noise",
                          corruption.CorruptionConfig(**self.noise))
+    if isinstance(self.poses, dict):
+      object.__setattr__(self, "poses",
+                         pose_sources.PoseSourceConfig(**self.poses))
+    if (self.source != "generate"
+        and self.poses != pose_sources.PoseSourceConfig()):
+      raise ValueError(
+          f"pose sources ({self.poses}) apply to generated examples only, "
+          f"not to source {self.source!r}: generate the data with them "
+          f"(python -m synth.generate --pose_mode/--pose_bank) or use "
+          f"source='generate'.")
     if self.num_examples <= 0:
       raise ValueError(f"num_examples must be positive, got "
                        f"{self.num_examples}.")
@@ -123,12 +138,13 @@ def arrays_from_samples(batch: sample_lib.SampleBatch,
 def generate_arrays(assets: assets_lib.BodyAssets, num_examples: int,
                     seed: int, keypoint_set: str = "COCO_17",
                     chunk: int = 250,
-                    sample_config: Optional[sample_lib.SampleConfig] = None
+                    sample_config: Optional[sample_lib.SampleConfig] = None,
+                    pose_bank: Optional[pose_bank_lib.PoseBank] = None
                     ) -> Dict[str, np.ndarray]:
   """Draws `num_examples` synth samples (a pure function of `seed`)."""
   config = sample_config or sample_lib.SampleConfig(
       keypoint_set=keypoint_set)
-  generator = sample_lib.SampleGenerator(assets, config)
+  generator = sample_lib.SampleGenerator(assets, config, pose_bank=pose_bank)
   rng = np.random.default_rng(seed)
   parts = []
   for start in range(0, num_examples, chunk):
@@ -221,8 +237,11 @@ def load_or_generate(config: DataConfig,
   if config.cache and os.path.isfile(config.cache):
     logging.info("reading cached examples from %s", config.cache)
     return load_arrays(config.cache)
-  arrays = generate_arrays(assets, config.num_examples, config.seed,
-                           config.keypoint_set)
+  arrays = generate_arrays(
+      assets, config.num_examples, config.seed, config.keypoint_set,
+      sample_config=pose_sources.sample_config(config.poses,
+                                               config.keypoint_set),
+      pose_bank=pose_sources.load_bank(config.poses))
   if config.cache:
     save_arrays(config.cache, arrays)
   return arrays

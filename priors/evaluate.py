@@ -7,6 +7,15 @@ set drawn with a seed the training data never uses, evaluated with clean,
 detector-like (`synth.corruption.CorruptionConfig()`, PCKh-calibrated) and
 heavy (`corruption.HEAVY`) keypoints; each row also gives its inputs' PCKh.
 Writes the table (Markdown) and a JSON line.
+
+    python -m priors.evaluate --per_source \
+        [--pose_bank=synth/data/cmu_pose_bank.npz] \
+        [--leave_out=lying,kicks,bank:jumping] [--source_examples=300]
+
+evaluates each pose source (family, bank activity) on its own held-out set
+(`priors/source_evaluation.py`), plus the T-pose seen from 0°, 45° and 90°;
+`--leave_out` marks the sources a leave-out run was trained without and
+reports the held-out / in-distribution ratio.
 """
 
 import json
@@ -17,7 +26,9 @@ from absl import flags
 
 from priors import data
 from priors import evaluation
+from priors import pose_sources
 from priors import pretrained
+from priors import source_evaluation
 from priors import training
 
 flags.DEFINE_string("pose_weights", "", "PosePrior weights ('' = shipped).")
@@ -26,6 +37,18 @@ flags.DEFINE_string("body_model", "", "'' = bundled, 'toy', or a file.")
 flags.DEFINE_integer("num_examples", 2000, "Held-out examples.")
 flags.DEFINE_integer("seed", 987654, "Seed of the held-out set.")
 flags.DEFINE_string("data", "", "An .npz of arrays instead of generating.")
+flags.DEFINE_bool("per_source", False,
+                  "Evaluate each pose source (family / bank activity) alone.")
+flags.DEFINE_enum("pose_mode", "wide", ["structured", "wide"],
+                  "With --per_source: the families evaluated.")
+flags.DEFINE_string("pose_bank", "",
+                    "With --per_source: also each activity of this bank.")
+flags.DEFINE_list("leave_out", [],
+                  "Sources the weights were trained without (families, or "
+                  "bank activities as bank:<name>).")
+flags.DEFINE_integer("source_examples", 300, "Held-out examples per source.")
+flags.DEFINE_list("sources", [],
+                  "With --per_source: only these sources ('' = all).")
 flags.DEFINE_bool("flip_test", True,
                   "Average the PosePrior over the keypoints and their mirror "
                   "image.")
@@ -40,6 +63,9 @@ def main(argv):
   pose_model = pretrained.load_pose_prior(pose_path)
   shape_model = pretrained.load_shape_prior(f.shape_weights or None)
   assets = training.load_body(f.body_model)
+  if f.per_source:
+    _per_source(f, assets, pose_model, shape_model, keypoint_set)
+    return
   arrays = (data.load_arrays(f.data) if f.data else data.generate_arrays(
       assets, f.num_examples, f.seed, keypoint_set))
   rows = evaluation.evaluate(assets, arrays, pose_model, shape_model,
@@ -51,6 +77,37 @@ def main(argv):
   print(evaluation.format_table(rows))
   print(json.dumps({r["inputs"]: {k: round(v, 4) for k, v in r.items()
                                   if k != "inputs"} for r in rows}))
+
+
+def _per_source(f, assets, pose_model, shape_model, keypoint_set):
+  names = pose_sources.sources(pose_sources.PoseSourceConfig(
+      mode=f.pose_mode, pose_bank=f.pose_bank))
+  if f.sources:
+    unknown = sorted(set(f.sources) - set(names))
+    if unknown:
+      raise ValueError(f"--sources names {unknown}; known: {names}.")
+    names = [n for n in names if n in f.sources]
+  held = [n[len("bank:"):] if n.startswith("bank:") else n
+          for n in f.leave_out]
+  sets = {name: source_evaluation.source_arrays(
+      assets, name, f.source_examples, f.seed + k, keypoint_set, f.pose_bank)
+          for k, name in enumerate(names)}
+  sets["T-pose 0°/45°/90°"] = source_evaluation.tpose_arrays(
+      assets, (0.0, 45.0, 90.0), keypoint_set)
+  sets["T-pose 45°"] = source_evaluation.tpose_arrays(assets, (45.0,),
+                                                      keypoint_set)
+  rows = source_evaluation.evaluate_sources(
+      assets, sets, pose_model, shape_model, keypoint_set,
+      held_out=[n for n in names
+                if n in f.leave_out or n.split(":")[-1] in held],
+      flip_test=f.flip_test)
+  print(f"{f.source_examples} held-out examples per source (seed {f.seed}+), "
+        f"body model {assets.name}")
+  print(source_evaluation.format_rows(rows))
+  print(json.dumps({"sources": {r["source"]: {
+      k: round(v, 2) for k, v in r.items()
+      if k not in ("source", "held out", "N")} for r in rows},
+                    "summary": source_evaluation.summary(rows)}))
 
 
 if __name__ == "__main__":

@@ -144,8 +144,11 @@ def head_sizes(assets: assets_lib.BodyAssets, vertices: np.ndarray,
 def compute_metrics(assets: assets_lib.BodyAssets,
                     arrays: Dict[str, np.ndarray], pred: Predictions,
                     keypoint_set: str = "COCO_17",
-                    crop_size: int = 256) -> Dict[str, float]:
-  """The metrics of METRIC_NAMES (means over the set), mm / fractions."""
+                    crop_size: int = 256, per_sample: bool = False
+                    ) -> Dict[str, float]:
+  """The metrics of METRIC_NAMES (means over the set), mm / fractions; with
+  `per_sample`, `[N]` arrays instead (NaN where a sample has no value, e.g.
+  PCK2D without visible keypoints)."""
   num_betas = pred.betas.shape[1] if pred.betas is not None else (
       arrays["betas"].shape[1])
   gt_betas = arrays["betas"][:, :num_betas]
@@ -193,6 +196,10 @@ def compute_metrics(assets: assets_lib.BodyAssets,
   relative = np.einsum("bji,bjk->bik", pred.rotmats[:, 0], gt_rot[:, 0])
   cos = np.clip((np.trace(relative, axis1=1, axis2=2) - 1.0) / 2.0, -1, 1)
   out["Root°"] = np.degrees(np.arccos(cos))
+  if per_sample:
+    n = len(arrays["theta"])
+    return {name: np.asarray(out[name], np.float64) if name in out
+            else np.full(n, np.nan) for name in METRIC_NAMES}
   means = {k: float(np.nanmean(val)) for k, val in out.items()}
   for name in METRIC_NAMES:
     means.setdefault(name, float("nan"))       # inputs not known

@@ -2,8 +2,17 @@
 
     priors = inference.Priors.from_pretrained()      # shipped weights
     out = priors(keypoints_px, confidence, silhouette)
+    out = priors(keypoints_img, confidence, box=person_boxes)  # no mask
 
 Dimensions: B batch, K keypoints, V vertices, R×R silhouette.
+
+Without a silhouette the ShapePrior does not run and β is the mean shape
+(zeros): the pose, camera and mesh are still predicted (PVE grows by the
+shape error, `PVE-T` of the weights README). With `box`, keypoints are in
+original-image pixels: the crop the priors saw in training is the square
+centred on the box with side `max(w, h) / box_fill` (`box_fill` = the mean
+fraction of the crop the synthetic bodies fill, `synth.framing`), and
+`crop_from_box` gives it.
 """
 
 from typing import NamedTuple, Optional, Sequence, Tuple
@@ -69,40 +78,73 @@ class Priors:
                assets or bundled.load(),
                keypoint_flip_pairs=kset.flip_pairs if flip_test else None)
 
-  def __call__(self, keypoints_px, confidence, silhouette) -> PriorsOutput:
+  def __call__(self, keypoints_px, confidence, silhouette=None,
+               box=None) -> PriorsOutput:
     """Runs both priors.
 
     Args:
-      keypoints_px: `[B, K, 2]` keypoints in pixels of the S×S crop; a
-        keypoint with a non-finite coordinate counts as missing.
+      keypoints_px: `[B, K, 2]` keypoints in pixels of the S×S crop, or of
+        the original image when `box` is given; a keypoint with a non-finite
+        coordinate counts as missing.
       confidence: `[B, K]` in [0, 1] (0 or NaN = missing: the keypoint's
         coordinates are ignored, whatever their values).
-      silhouette: `[B, R, R]` in [0, 1], finite.
+      silhouette: `[B, R, R]` in [0, 1] (of the crop), finite, or None for
+        the mean shape.
+      box: optional `[B, 4]` person boxes (x0, y0, x1, y1), image pixels.
 
     Raises:
       ValueError: a shape that does not fit the priors, or a silhouette
         with NaN or Inf (InvalidArgumentError inside `tf.function`).
     """
-    silhouette = tf.convert_to_tensor(silhouette)
-    message = "silhouette must be finite (values in [0, 1])"
-    if tf.executing_eagerly():
-      bad = int(tf.reduce_sum(tf.cast(
-          ~tf.math.is_finite(tf.cast(silhouette, tf.float32)), tf.int32)))
-      if bad:
-        raise ValueError(f"{message}; got {bad} NaN or infinite pixels.")
-    else:
-      silhouette = tf.debugging.assert_all_finite(
-          tf.cast(silhouette, tf.float32), message)
-    keypoints = pose_prior_lib.normalize_keypoints(
-        tf.cast(keypoints_px, tf.float32), self.crop_size)
+    if silhouette is not None:
+      silhouette = tf.convert_to_tensor(silhouette)
+      message = "silhouette must be finite (values in [0, 1])"
+      if tf.executing_eagerly():
+        bad = int(tf.reduce_sum(tf.cast(
+            ~tf.math.is_finite(tf.cast(silhouette, tf.float32)), tf.int32)))
+        if bad:
+          raise ValueError(f"{message}; got {bad} NaN or infinite pixels.")
+      else:
+        silhouette = tf.debugging.assert_all_finite(
+            tf.cast(silhouette, tf.float32), message)
+    keypoints_px = tf.cast(keypoints_px, tf.float32)
+    if box is not None:
+      origin, side = crop_from_box(box)
+      keypoints_px = (keypoints_px - origin[:, None]) * (
+          self.crop_size / side)[:, None, None]
+    keypoints = pose_prior_lib.normalize_keypoints(keypoints_px,
+                                                   self.crop_size)
     if self.keypoint_flip_pairs is None:
       pose = self.pose_model(keypoints, confidence, training=False)
     else:
       pose = pose_prior_lib.flip_averaged(self.pose_model, keypoints,
                                           confidence,
                                           self.keypoint_flip_pairs)
-    betas = self.shape_model(silhouette, training=False)
+    if silhouette is None:
+      betas = tf.zeros([tf.shape(keypoints)[0],
+                        self.shape_model.config.num_betas], tf.float32)
+    else:
+      betas = self.shape_model(silhouette, training=False)
     body = lbs.forward(self.assets, betas, pose.rotmats)
     return PriorsOutput(theta=pose.theta, rotmats=pose.rotmats, betas=betas,
                         camera=pose.camera, vertices=body.vertices,
                         joints=body.joints)
+
+
+BOX_FILL = 0.8     # mean of synth.framing.CameraConfig().scale_range
+
+
+def crop_from_box(box, box_fill: float = BOX_FILL):
+  """`(origin [B, 2], side [B])` of the square crop around person boxes
+  `[B, 4]` (x0, y0, x1, y1) in which the box's larger side fills
+  `box_fill` (tensors, pixels)."""
+  box = tf.convert_to_tensor(box, tf.float32)
+  if box.shape.rank != 2 or box.shape[-1] != 4:
+    raise ValueError(f"box must have shape [B, 4], got {box.shape}.")
+  if not 0.0 < box_fill <= 1.0:
+    raise ValueError(f"box_fill must be in (0, 1], got {box_fill}.")
+  centre = 0.5 * (box[:, :2] + box[:, 2:])
+  side = tf.reduce_max(box[:, 2:] - box[:, :2], axis=-1) / box_fill
+  side = tf.maximum(side, 1.0)
+  return centre - 0.5 * side[:, None], side
+

@@ -27,6 +27,7 @@ from body import keypoints
 from priors import config as config_lib
 from priors import data
 from priors import pose_prior
+from priors import pose_sources
 from priors import shape_prior
 from priors import training
 from synth import corruption
@@ -49,6 +50,12 @@ flags.DEFINE_float("noise_sigma", corruption.CorruptionConfig().sigma,
 flags.DEFINE_float("clean_fraction", 0.2, "Fraction of uncorrupted inputs.")
 flags.DEFINE_float("mirror", 0.0,
                    "Fraction of examples replaced by their mirror image.")
+flags.DEFINE_enum("pose_mode", "structured", list(pose_sources.MODES),
+                  "Pose families: the original ten or the wide set.")
+flags.DEFINE_string("pose_bank", "", "Pose bank .npz mixed into the poses.")
+flags.DEFINE_float("bank_fraction", 0.5, "Fraction of poses from the bank.")
+flags.DEFINE_list("leave_out", [],
+                  "Pose families / bank activities never trained on.")
 flags.DEFINE_integer("hidden_units", 1024, "Width of the bilinear units.")
 flags.DEFINE_float("dropout", 0.5, "Dropout inside the bilinear units.")
 flags.DEFINE_enum("rotation_head", "6d", list(pose_prior.ROTATION_HEADS),
@@ -93,7 +100,10 @@ def config_from_flags() -> config_lib.TrainConfig:
           source=f.data, num_examples=f.num_examples, seed=f.data_seed,
           keypoint_set=f.keypoint_set, cache=f.data_cache,
           noise=corruption.CorruptionConfig(sigma=f.noise_sigma),
-          clean_fraction=f.clean_fraction, mirror=f.mirror),
+          clean_fraction=f.clean_fraction, mirror=f.mirror,
+          poses=pose_sources.PoseSourceConfig(
+              mode=f.pose_mode, pose_bank=f.pose_bank,
+              bank_fraction=f.bank_fraction, leave_out=tuple(f.leave_out))),
       pose_model=pose_prior.PosePriorConfig(
           num_keypoints=keypoints.get(f.keypoint_set).size,
           hidden_units=f.hidden_units, dropout=f.dropout,

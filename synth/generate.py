@@ -29,9 +29,20 @@ _BATCH_SIZE = flags.DEFINE_integer(
 _BODY_MODEL = flags.DEFINE_string(
     "body_model", "", "'' = bundled model, 'toy' = test body, or a path.")
 _POSE_BANK = flags.DEFINE_string(
-    "pose_bank", "", "Optional AMASS-style .npz / [N,72] .npy of poses.")
+    "pose_bank", "",
+    "Optional pose bank: AMASS-style .npz, SPIN/HMR .npz, [N,72] .npy, or "
+    "a bank of synth.build_pose_bank.")
 _POSE_BANK_UP_AXIS = flags.DEFINE_enum(
-    "pose_bank_up_axis", "z", ["y", "z"], "Vertical axis of the pose bank.")
+    "pose_bank_up_axis", "z", ["y", "z", "-y"],
+    "Vertical axis of the pose bank ('-y': camera-frame fits).")
+_POSE_MODE = flags.DEFINE_enum(
+    "pose_mode", "structured", ["structured", "wide"],
+    "Structured prior: the original ten families or the wide set "
+    "(synth/pose_families.py).")
+_BANK_FRACTION = flags.DEFINE_float(
+    "bank_fraction", 1.0,
+    "With --pose_bank: fraction of poses from the bank, the rest from the "
+    "structured prior.")
 _KEYPOINT_SET = flags.DEFINE_string("keypoint_set", "COCO_17",
                                     "Keypoint set (body.keypoints).")
 _SILHOUETTE_SIZE = flags.DEFINE_integer("silhouette_size", 64,
@@ -51,13 +62,16 @@ _PREVIEW = flags.DEFINE_integer(
 def config_from_flags() -> generation.GenerationConfig:
   return generation.GenerationConfig(
       sample=sample.SampleConfig(
-          pose=pose_prior.PosePriorConfig(noise_scale=_POSE_NOISE.value),
+          pose=(pose_prior.wide_config(noise_scale=_POSE_NOISE.value)
+                if _POSE_MODE.value == "wide" else
+                pose_prior.PosePriorConfig(noise_scale=_POSE_NOISE.value)),
           shape=shape_prior.ShapePriorConfig(
               num_betas=_NUM_BETAS.value, sigma=_BETA_SIGMA.value,
               truncation=_BETA_TRUNCATION.value),
           camera=framing.CameraConfig(focal_length=_FOCAL.value),
           keypoint_set=_KEYPOINT_SET.value,
-          silhouette_size=_SILHOUETTE_SIZE.value),
+          silhouette_size=_SILHOUETTE_SIZE.value,
+          bank_fraction=_BANK_FRACTION.value),
       num_samples=_NUM_SAMPLES.value,
       num_shards=_NUM_SHARDS.value,
       seed=_SEED.value,

@@ -30,10 +30,15 @@ import numpy as np
 
 from body import finite
 from synth import joint_limits as jl
+from synth import pose_families
 from synth import rotation
 
-FAMILIES = ("standing", "walking", "sitting", "crouching", "kneeling",
-            "arms_raised", "arms_crossed", "bending", "lying", "sports")
+# The original ten families, then those of the "wide" mode
+# (`synth/pose_families.py`, weight 0 by default).
+ORIGINAL_FAMILIES = ("standing", "walking", "sitting", "crouching",
+                     "kneeling", "arms_raised", "arms_crossed", "bending",
+                     "lying", "sports")
+FAMILIES = ORIGINAL_FAMILIES + pose_families.WIDE_FAMILIES
 
 _SIDE_CONTROLS = ("hip_flex", "hip_abd", "hip_rot", "knee", "ankle_flex",
                   "ankle_inv", "ankle_rot", "toe", "collar_elev",
@@ -340,6 +345,7 @@ _FAMILY_FNS = {
     "crouching": _crouching, "kneeling": _kneeling,
     "arms_raised": _arms_raised, "arms_crossed": _arms_crossed,
     "bending": _bending, "lying": _lying, "sports": _sports,
+    **pose_families.FUNCTIONS,
 }
 
 
@@ -460,6 +466,28 @@ def mirror_poses(theta: np.ndarray) -> np.ndarray:
   for left, right in jl.JOINT_PAIRS:
     perm[left], perm[right] = right, left
   return rotation.mirror_axis_angle(aa[:, perm]).reshape(theta.shape)
+
+
+def wide_config(**kwargs) -> PosePriorConfig:
+  """The "wide" mode: all families, `pose_families.WIDE_WEIGHTS`."""
+  return PosePriorConfig(family_weights=pose_families.WIDE_WEIGHTS, **kwargs)
+
+
+def without_families(config: PosePriorConfig, names) -> PosePriorConfig:
+  """`config` with the families `names` left out (a leave-out protocol's
+  training distribution)."""
+  unknown = sorted(set(names) - set(FAMILIES))
+  if unknown:
+    raise ValueError(f"unknown pose families {unknown}; known: {FAMILIES}.")
+  kept = tuple((f, w) for f, w in config.family_weights if f not in names)
+  return dataclasses.replace(config, family_weights=kept)
+
+
+def only_family(config: PosePriorConfig, name: str) -> PosePriorConfig:
+  """`config` drawing family `name` alone (per-family evaluation)."""
+  if name not in FAMILIES:
+    raise ValueError(f"unknown pose family {name!r}; known: {FAMILIES}.")
+  return dataclasses.replace(config, family_weights=((name, 1.0),))
 
 
 def sample_families(rng: np.random.Generator, n: int,

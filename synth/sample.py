@@ -88,6 +88,8 @@ class SampleConfig:
       surface at a landmark's pixel may lie somewhat in front of it (an ear
       seen from the front) without hiding it.
     mirror_bank_probability: chance of mirroring a pose-bank pose.
+    bank_fraction: with a pose bank, the fraction of poses drawn from it;
+      the rest come from the structured prior `pose` (a mixture).
     proxy_cell: clustering cell (metres) of the coarse surface used for the
       silhouette, the occlusion z-buffer and the framing box
       (`synth/proxy.py`); 0 uses the full mesh.
@@ -104,6 +106,7 @@ class SampleConfig:
   owned_margin: float = 0.15
   landmark_margin: float = 0.06
   mirror_bank_probability: float = 0.5
+  bank_fraction: float = 1.0
 
   def __post_init__(self):
     finite.check_fields(self)
@@ -116,6 +119,9 @@ class SampleConfig:
       raise ValueError("occlusion margins must be ≥ 0.")
     if self.plausibility_overlap < 0:
       raise ValueError("plausibility_overlap must be ≥ 0.")
+    if not 0.0 <= self.bank_fraction <= 1.0:
+      raise ValueError(
+          f"bank_fraction must be in [0, 1], got {self.bank_fraction}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -379,12 +385,7 @@ class SampleGenerator:
       if want == 0:
         break
       m = int(np.ceil(want * 1.15)) + 4
-      if self.pose_bank is None:
-        theta, family = pose_prior.sample_poses(rng, m, self.config.pose)
-      else:
-        theta = self.pose_bank.sample(rng, m,
-                                      self.config.mirror_bank_probability)
-        family = np.full(m, -1)
+      theta, family = self._draw_poses(rng, m)
       if self.config.plausibility_overlap < 1.0:
         ok = plausibility.is_plausible(theta, self._rest_joints,
                                        self.assets.parents,
@@ -399,6 +400,22 @@ class SampleGenerator:
       raise RuntimeError(
           f"only {len(theta)} of {n} poses passed the plausibility test; "
           f"raise plausibility_overlap or check the pose bank.")
+    return theta, family
+
+  def _draw_poses(self, rng: np.random.Generator, m: int):
+    """`m` poses before the plausibility test: the prior's, the bank's, or
+    (0 < bank_fraction < 1) a mixture; family -1 marks bank poses."""
+    fraction = 0.0 if self.pose_bank is None else self.config.bank_fraction
+    if fraction >= 1.0:
+      return (self.pose_bank.sample(rng, m,
+                                    self.config.mirror_bank_probability),
+              np.full(m, -1))
+    theta, family = pose_prior.sample_poses(rng, m, self.config.pose)
+    if fraction > 0.0:
+      use = rng.uniform(size=m) < fraction
+      theta[use] = self.pose_bank.sample(
+          rng, int(use.sum()), self.config.mirror_bank_probability)
+      family[use] = -1
     return theta, family
 
   def generate(self, rng: np.random.Generator, n: int) -> SampleBatch:
