@@ -42,7 +42,8 @@ flags.DEFINE_integer("seed", 987654, "Seed of the held-out set "
 flags.DEFINE_integer("batch_size", 16, "Fit batch size.")
 flags.DEFINE_integer("steps", -1, "Fit steps (-1: FitConfig's default).")
 flags.DEFINE_list("variants", ["default", "keypoints_only"],
-                  "Configurations: default, keypoints_only.")
+                  "Configurations: default, keypoints_only, "
+                  "keypoints_only_anchorW (anchor weight W).")
 
 CROP = 256
 
@@ -72,8 +73,12 @@ def variant_config(name: str, keypoint_set: str, steps: int):
     return base
   if name == "keypoints_only":
     return dataclasses.replace(base, silhouette_weight=0.0)
-  raise ValueError(f"unknown variant {name!r}; use default or "
-                   f"keypoints_only.")
+  if name.startswith("keypoints_only_anchor"):     # e.g. ..._anchor1.0
+    return dataclasses.replace(
+        base, silhouette_weight=0.0,
+        anchor_weight=float(name[len("keypoints_only_anchor"):]))
+  raise ValueError(f"unknown variant {name!r}; use default, keypoints_only "
+                   f"or keypoints_only_anchorW.")
 
 
 def run_fit(fitter, arrays, start: evaluation.Predictions, batch_size: int):

@@ -148,6 +148,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     self._handle(post)
 
 
+class _HttpServer(http.server.ThreadingHTTPServer):
+  # The default backlog (5) resets connections when dozens of clients
+  # connect at once.
+  request_queue_size = 128
+  daemon_threads = True
+
+
 class Server:
   """A running server: `port`, `model`, `batcher` (None without batching);
   `close()` stops it."""
@@ -160,9 +167,7 @@ class Server:
       self.batcher = request_batcher.RequestBatcher(
           self.model.run, config.max_batch_size,
           config.batch_timeout_ms / 1000.0)
-    self._http = http.server.ThreadingHTTPServer((config.host, config.port),
-                                                 _Handler)
-    self._http.daemon_threads = True
+    self._http = _HttpServer((config.host, config.port), _Handler)
     self._http.app = self
     self.port = self._http.server_address[1]
     self._thread: Optional[threading.Thread] = None
