@@ -41,8 +41,11 @@ flags.DEFINE_integer("seed", 987654, "Seed of the held-out set "
                      "(priors.evaluate's).")
 flags.DEFINE_integer("batch_size", 16, "Fit batch size.")
 flags.DEFINE_integer("steps", -1, "Fit steps (-1: FitConfig's default).")
+flags.DEFINE_list("config", [], "FitConfig overrides for every variant, "
+                  "e.g. silhouette_blur=0.1,steps=20.")
 flags.DEFINE_list("variants", ["default", "keypoints_only"],
                   "Configurations: default, keypoints_only, "
+                  "keypoints_only_xla, "
                   "keypoints_only_anchorW (anchor weight W).")
 
 CROP = 256
@@ -65,20 +68,36 @@ def keypoint_error_px(assets, arrays, pred: evaluation.Predictions,
   return float(np.mean(np.concatenate(errors)))
 
 
-def variant_config(name: str, keypoint_set: str, steps: int):
-  base = fit_lib.FitConfig(keypoint_set=keypoint_set, crop_size=CROP)
+def overrides(items):
+  """`key=value` strings → FitConfig fields, typed like their defaults."""
+  defaults = fit_lib.FitConfig()
+  out = {}
+  for item in items:
+    key, _, value = item.partition("=")
+    if not hasattr(defaults, key):
+      raise ValueError(f"--config: FitConfig has no field {key!r}.")
+    kind = type(getattr(defaults, key))
+    out[key] = value.lower() in ("1", "true") if kind is bool else kind(value)
+  return out
+
+
+def variant_config(name: str, keypoint_set: str, steps: int, extra=None):
+  base = fit_lib.FitConfig(keypoint_set=keypoint_set, crop_size=CROP,
+                           **(extra or {}))
   if steps >= 0:
     base = dataclasses.replace(base, steps=steps)
   if name == "default":
     return base
   if name == "keypoints_only":
     return dataclasses.replace(base, silhouette_weight=0.0)
+  if name == "keypoints_only_xla":
+    return dataclasses.replace(base, silhouette_weight=0.0, jit_compile=True)
   if name.startswith("keypoints_only_anchor"):     # e.g. ..._anchor1.0
     return dataclasses.replace(
         base, silhouette_weight=0.0,
         anchor_weight=float(name[len("keypoints_only_anchor"):]))
-  raise ValueError(f"unknown variant {name!r}; use default, keypoints_only "
-                   f"or keypoints_only_anchorW.")
+  raise ValueError(f"unknown variant {name!r}; use default, keypoints_only, "
+                   f"keypoints_only_xla or keypoints_only_anchorW.")
 
 
 def run_fit(fitter, arrays, start: evaluation.Predictions, batch_size: int):
@@ -135,7 +154,8 @@ def main(argv):
 
   add_row("priors (no fit)", start, 0.0)
   for name in f.variants:
-    config = variant_config(name, keypoint_set, f.steps)
+    config = variant_config(name, keypoint_set, f.steps,
+                            overrides(f.config))
     fitter = fit_lib.Fitter(config, assets)
     pred, seconds, losses = run_fit(fitter, arrays, start, f.batch_size)
     steady = statistics.median(seconds[1:]) if len(seconds) > 1 else (
@@ -144,6 +164,7 @@ def main(argv):
     figures[f"fit {name} ({config.steps} steps)"]["objective_ratio"] = round(
         float(np.median(losses[-1] / np.maximum(losses[0], 1e-12))), 3)
   print(f"{f.num_examples} held-out examples (seed {f.seed}), "
+        f"FitConfig overrides {f.config or 'none'}, "
         f"{keypoint_set}, detector-like noise, batch {f.batch_size}; "
         f"{timing.machine()}")
   timing.print_table(["", "kp2D err (px)", "PA-MPJPE (mm)",

@@ -287,7 +287,7 @@ class Fitter:
       prior_output: a `priors.inference.PriorsOutput` (or anything with
         theta `[B, 72]`, betas `[B, S]` and camera `[B, 3]`), the start and
         the anchor.
-      keypoints_px: `[B, K]` keypoints in pixels of the crop (non-finite
+      keypoints_px: `[B, K, 2]` keypoints in pixels of the crop (non-finite
         ones are ignored).
       confidence: `[B, K]` weights in [0, 1] (0 = missing).
       silhouette: `[B, R, R]` in [0, 1], or None for no silhouette term.
