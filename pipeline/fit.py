@@ -72,7 +72,9 @@ class FitConfig:
     keypoint_weight, keypoint_sigma: w_kp and the Geman–McClure scale σ_k,
       pixels of the crop.
     silhouette_weight, silhouette_blur: w_sil and the soft rasterizer's σ
-      (pixels² of the R×R grid).
+      (pixels² of the R×R grid). 0.1 (a one-pixel ramp) fitted better and
+      3.5× faster than 0.5 in `benchmarks.fit` (64 examples: PA-MPJPE 41.5
+      vs 42.0 mm, 0.31 vs 1.07 s per image).
     anchor_weight, anchor_sigma: w_anc and σ_a (radians).
     limit_weight, hinge_tolerance: w_lim and the knees' and elbows' allowed
       off-axis rotation (radians).
@@ -94,7 +96,7 @@ class FitConfig:
   keypoint_weight: float = 1.0
   keypoint_sigma: float = 10.0
   silhouette_weight: float = 20.0
-  silhouette_blur: float = 0.5
+  silhouette_blur: float = 0.1
   anchor_weight: float = 0.05
   anchor_sigma: float = 0.5
   limit_weight: float = 10.0

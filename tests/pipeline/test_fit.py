@@ -73,7 +73,8 @@ def evidence(pred: Prediction):
   silhouette = soft_silhouette.soft_silhouette(
       screen, tf.constant(assets.faces, tf.int32),
       soft_silhouette.SoftSilhouetteSettings(
-          (SIL, SIL), sigma=0.5, z_near=None, jit_compile=False))
+          (SIL, SIL), sigma=fit_lib.FitConfig.silhouette_blur, z_near=None,
+          jit_compile=False))
   return kp.astype(np.float32), silhouette
 
 
