@@ -29,7 +29,8 @@ class Prediction(NamedTuple):
 
 def config(**overrides):
   base = dict(steps=12, keypoint_set=KSET, crop_size=CROP, proxy_cell=0.0,
-              render_jit_compile=False, learning_rate=0.02)
+              render_jit_compile=False, jit_compile=False,
+              learning_rate=0.02)
   base.update(overrides)
   return fit_lib.FitConfig(**base)
 
@@ -158,6 +159,17 @@ class FitTest(testing.TestCase):
       value = getattr(result, name).numpy()
       self.assertTrue(np.all(np.isfinite(value)), name)
     self.assertGreater(float(tf.reduce_max(tf.abs(result.theta))), 0.0)
+
+  def test_xla_loop_matches_the_plain_loop(self):
+    truth = prediction(self.rng)
+    keypoints, _ = evidence(truth)
+    start = truth._replace(camera=truth.camera * [1.05, 1.0, 1.0])
+    results = [fit_lib.Fitter(config(steps=5, jit_compile=jit),
+                              self.assets)(start, keypoints, tf.ones([B, 17]))
+               for jit in (False, True)]
+    self.assertAllClose(results[0].theta, results[1].theta, atol=1e-4)
+    self.assertAllClose(results[0].camera, results[1].camera, atol=1e-5)
+    self.assertAllClose(results[0].losses, results[1].losses, rtol=1e-3)
 
   def test_zero_steps_returns_the_prediction(self):
     pred = prediction(self.rng)
