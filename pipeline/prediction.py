@@ -18,7 +18,6 @@ photo has them. `params.*` keep OpenCV axes: camera-frame points are
 """
 
 import dataclasses
-import importlib
 import json
 import logging
 import os
@@ -28,13 +27,17 @@ from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
+import tensorflow as tf
 
+from body import keypoints as keypoints_lib
 from pipeline import crop as crop_lib
 from pipeline import drawing
+from pipeline import fit as fit_lib
 from pipeline import keypoint_files
 from pipeline import mesh_io
 from pipeline import model as model_lib
 from pipeline import overlay as overlay_lib
+from priors import inference as priors_inference
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 _OPENCV_TO_OPENGL = np.array([1.0, -1.0, -1.0], np.float32)
@@ -131,18 +134,48 @@ def find_persons(image_path: str, image: np.ndarray, sources
   return [crop_lib.whole_image_box(*image.shape[:2])], "whole image"
 
 
-def _fit(model, crops, prediction, steps: int):
-  """The test-time fit hook: `pipeline.fit.refine(model, crops, prediction,
-  steps) → BodyPrediction` when that module exists."""
+def refine(model: model_lib.BodyFromImage, crops, prediction, steps: int,
+           image_size) -> model_lib.BodyPrediction:
+  """The test-time fit (`pipeline.fit`) of a prediction against its own
+  Human2D keypoints (those the PosePrior reads, with their confidences)
+  and silhouette; θ, β, camera, mesh and translation are replaced.
+  `image_size`: (H, W) of the crops' image."""
   if steps <= 0:
     return prediction
-  try:
-    fit = importlib.import_module("pipeline.fit")
-  except ModuleNotFoundError as e:
-    raise ValueError("fit_steps > 0 needs pipeline/fit.py (the test-time "
-                     "fit), which this installation lacks; use "
-                     "--fit_steps=0.") from e
-  return fit.refine(model, crops, prediction, steps)
+  prior_set = model.prior_keypoint_set
+  names = keypoints_lib.get(prediction.keypoint_set).names
+  index = [names.index(n) for n in prior_set.names]
+  size = model.priors.crop_size
+  scale = size / model.crop_size
+  xy = prediction.keypoints_crop[:, index] * scale
+  conf = np.clip(prediction.confidence[:, index], 0.0, 1.0)
+  config = fit_lib.FitConfig(steps=steps, keypoint_set=prior_set.name,
+                             crop_size=size)
+  prior = priors_inference.PriorsOutput(
+      theta=tf.constant(prediction.theta), rotmats=tf.constant(
+          prediction.rotmats), betas=tf.constant(prediction.betas),
+      camera=tf.constant(prediction.camera),
+      vertices=tf.constant(prediction.vertices),
+      joints=tf.constant(prediction.joints))
+  out = fit_lib.fit(prior, xy.astype(np.float32), conf.astype(np.float32),
+                    prediction.silhouette.astype(np.float32), config,
+                    model.priors.assets)
+  camera = out.camera.numpy()
+  translation = model_lib.perspective_translation(
+      camera, [c.centre for c in crops], [c.side for c in crops],
+      [image_size] * len(crops), prediction.focal)
+  return prediction._replace(
+      theta=out.theta.numpy(), rotmats=out.rotmats.numpy(),
+      betas=out.betas.numpy(), camera=camera,
+      translation=translation.astype(np.float32),
+      vertices=out.vertices.numpy(), joints=out.joints.numpy())
+
+
+def _fit(model, crops, prediction, steps: int, image_size):
+  """Runs `refine` when `steps` > 0."""
+  if steps <= 0:
+    return prediction
+  return refine(model, crops, prediction, steps, image_size)
 
 
 def person_params(p: model_lib.BodyPrediction) -> Dict[str, np.ndarray]:
@@ -182,7 +215,7 @@ def predict_persons(model: model_lib.BodyFromImage, image: np.ndarray,
            for b in boxes]
   pred = model.predict_crops(crops, [image.shape[:2]] * len(crops),
                              config.focal or None)
-  return _fit(model, crops, pred, config.fit_steps), origin
+  return _fit(model, crops, pred, config.fit_steps, image.shape[:2]), origin
 
 
 def process_image(model: model_lib.BodyFromImage, image_path: str,
