@@ -33,6 +33,11 @@ flags.DEFINE_list("records", [], "TFRecord files / folders to evaluate.")
 flags.DEFINE_string("lsp", "", "An LSP folder (joints.mat + images/).")
 flags.DEFINE_enum("lsp_kind", "lsp", list(lsp.KINDS), "lsp or lspet.")
 flags.DEFINE_enum("lsp_split", "test", sorted(lsp.SPLITS), "LSP split.")
+flags.DEFINE_integer("rendered", 0, "Also evaluate on this many held-out "
+                     "rendered people (synth.images; PCK and silhouette IoU).")
+flags.DEFINE_integer("rendered_seed", 99991, "Seed of the rendered set (not "
+                     "a training seed).")
+flags.DEFINE_list("backgrounds", [], "Background folders for --rendered.")
 flags.DEFINE_integer("limit", 0, "At most this many images per set (0: all).")
 flags.DEFINE_bool("flip_test", True, "Average with the mirrored crop.")
 flags.DEFINE_integer("batch_size", 16, "Batch size.")
@@ -67,8 +72,8 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   f = flags.FLAGS
-  if not f.records and not f.lsp:
-    raise app.UsageError("give --records and/or --lsp.")
+  if not f.records and not f.lsp and not f.rendered:
+    raise app.UsageError("give --records, --lsp and/or --rendered.")
   net = inference.Human2D.load(f.weights or None, f.config or None)
   sets = {os.path.basename(p.rstrip("/")): p for p in f.records}
   with tempfile.TemporaryDirectory() as tmp:
@@ -79,6 +84,11 @@ def main(argv):
       if not count:
         raise app.UsageError(f"no {f.lsp_split} images in {f.lsp}.")
       sets[f"{f.lsp_kind} {f.lsp_split}"] = path
+    if f.rendered:
+      path = os.path.join(tmp, "rendered.tfrecord")
+      evaluation.write_rendered(path, f.rendered, f.rendered_seed,
+                                net.config.keypoint_set, f.backgrounds)
+      sets[f"rendered (seed {f.rendered_seed})"] = path
     rows = {name: evaluate_records(net, path, f.limit, f.flip_test,
                                    f.batch_size)
             for name, path in sets.items()}

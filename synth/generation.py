@@ -305,16 +305,19 @@ def _shard_is_intact(path: str, count: int) -> bool:
 
 
 def missing_shards(config: GenerationConfig, directory: str,
-                   check: bool = True, name_fn=None) -> List[int]:
+                   check: bool = True, name_fn=None,
+                   sizes: Optional[Sequence[int]] = None) -> List[int]:
   """Indices of the shards not yet (intact) in `directory` (file names from
   `name_fn(index, num_shards)`, default `shard_name`; any config with
-  `num_samples` and `num_shards`).
+  `num_samples` and `num_shards`, or any with `num_shards` and the records
+  per shard as `sizes`).
 
   With `check`, existing shards are read back; a damaged one (truncated,
   corrupt, wrong record count) is deleted, with a warning, and listed.
   """
   name_fn = name_fn or shard_name
-  sizes = shard_sizes(config.num_samples, config.num_shards)
+  if sizes is None:
+    sizes = shard_sizes(config.num_samples, config.num_shards)
   missing = []
   for i, size in enumerate(sizes):
     path = os.path.join(directory, name_fn(i, config.num_shards))

@@ -140,7 +140,9 @@ def manifest_for(config: ImageGenerationConfig, status: str,
 
 def missing_shards(config: ImageGenerationConfig,
                    directory: str) -> List[int]:
-  return generation.missing_shards(config, directory, name_fn=shard_name)
+  return generation.missing_shards(
+      config, directory, name_fn=shard_name,
+      sizes=generation.shard_sizes(config.num_images, config.num_shards))
 
 
 def prepare_output(config: ImageGenerationConfig, directory: str,

@@ -136,6 +136,24 @@ class PredictionTest(testing.TestCase):
     self.assertIn("disk full", summary["failed"][0]["error"])
     self.assertEqual(os.listdir(out), ["summary.json"])
 
+  def test_refine_fits_the_prediction_to_its_own_evidence(self):
+    model = networks.tiny_model()
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 255, (80, 120, 3), dtype=np.uint8)
+    pred = model.predict_image(image, [[10, 5, 60, 75], [60, 10, 110, 70]])
+    crops = [prediction.crop_lib.crop_from_box(image, b, model.crop_size)
+             for b in ([10, 5, 60, 75], [60, 10, 110, 70])]
+    self.assertIs(prediction.refine(model, crops, pred, 0, image.shape[:2]),
+                  pred)
+    out = prediction.refine(model, crops, pred, 3, image.shape[:2])
+    for name in ("theta", "betas", "camera", "translation", "vertices"):
+      value = getattr(out, name)
+      self.assertEqual(value.shape, getattr(pred, name).shape, name)
+      self.assertTrue(np.all(np.isfinite(value)), name)
+    self.assertGreater(np.abs(out.theta - pred.theta).max(), 1e-6)
+    # Human2D's outputs are evidence, not parameters: unchanged.
+    self.assertAllEqual(out.keypoints_image, pred.keypoints_image)
+
   def test_bad_boxes_text_is_named(self):
     with self.assertRaisesRegex(ValueError, "4 numbers"):
       prediction.parse_boxes("1,2,3")

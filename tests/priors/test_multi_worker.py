@@ -94,10 +94,12 @@ class MultiWorkerTest(testing.TestCase):
     self.assertEqual(codes, [0, 0], "\n\n".join(texts))
     seconds = time.time() - start
 
-    # Only the chief wrote the run's directory.
+    # Only the chief wrote the run's directory (the binary writes the same
+    # provenance.json on every worker, write-then-rename).
     self.assertCountEqual(
         os.listdir(model_dir),
-        ["config.json", "checkpoints", "train", "pose_prior.weights.h5"])
+        ["config.json", "checkpoints", "train", "pose_prior.weights.h5",
+         "provenance.json"])
     self.assertCountEqual(
         [n for n in os.listdir(os.path.join(model_dir, "checkpoints"))
          if n.endswith(".index")],
