@@ -54,7 +54,6 @@ flags.DEFINE_string("annotations", "", "mpii: the .mat, coco: the JSON, when "
                     "not where --input and --split put them.")
 flags.DEFINE_bool("skip_bad", False, "Log and leave out a broken annotation "
                   "instead of stopping.")
-flags.mark_flags_as_required(["dataset", "input", "output"])
 
 
 def config_from_flags() -> datasets.ConvertConfig:
@@ -79,4 +78,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  # Required only when run as a program, so tests can import this module.
+  flags.mark_flags_as_required(["dataset", "input", "output"])
   app.run(main)

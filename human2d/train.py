@@ -55,7 +55,6 @@ flags.DEFINE_string("init_weights", "", "Start from these weights.")
 flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
                   "tf.distribute strategy (multi_worker: TF_CONFIG names the "
                   "cluster; run the same command on every machine).")
-flags.mark_flag_as_required("model_dir")
 
 
 def config_from_flags() -> config_lib.TrainConfig:
@@ -107,4 +106,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  # Required only when run as a program, so tests can import this module.
+  flags.mark_flag_as_required("model_dir")
   app.run(main)

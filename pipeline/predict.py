@@ -48,7 +48,6 @@ _POSE_WEIGHTS = flags.DEFINE_string("pose_weights", "", "PosePrior weights; "
                                     "empty: the shipped ones.")
 _SHAPE_WEIGHTS = flags.DEFINE_string("shape_weights", "", "ShapePrior "
                                      "weights; empty: the shipped ones.")
-flags.mark_flags_as_required(["input", "output"])
 
 
 def main(argv):
@@ -78,5 +77,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  # Required only when run as a program, so tests can import this module.
+  flags.mark_flags_as_required(["input", "output"])
   logging.set_verbosity(logging.WARNING)
   app.run(main)
