@@ -50,6 +50,10 @@ SIGNATURES = ("serving_default", "boxes", "vertices", "image_tensor",
               "keypoints", "keypoints_silhouette", "body_model")
 
 
+def _tf_variables(keras_model):
+  return [getattr(v, "value", v) for v in keras_model.variables]
+
+
 def _whole_image_box(height, width):
   """`crop.whole_image_box` in TensorFlow: `[4]` float32."""
   height = tf.cast(height, tf.float32)
@@ -65,12 +69,15 @@ class ServingModule(tf.Module):
   def __init__(self, model: model_lib.BodyFromImage):
     super().__init__(name="body3d")
     self._model = model
-    # Their variables, tracked so they are saved. (Tracking the Keras 3
-    # models themselves makes `tf.saved_model.save` trace their default
-    # serving functions, which fails for multi-input models.)
-    self.human2d_variables = list(model.human2d.model.variables)
-    self.pose_variables = list(model.priors.pose_model.variables)
-    self.shape_variables = list(model.priors.shape_model.variables)
+    # Their variables, tracked so they are saved: the `tf.Variable`s under
+    # the Keras 3 variables. (Tracking the Keras models makes the save trace
+    # their own serving functions, which fails for multi-input models;
+    # tracking the Keras variables saves each twice and TF1-style loaders —
+    # saved_model_cli run, TF Serving — then miss some: "Could not find
+    # variable", keras-team/keras#20095.)
+    self.human2d_variables = _tf_variables(model.human2d.model)
+    self.pose_variables = _tf_variables(model.priors.pose_model)
+    self.shape_variables = _tf_variables(model.priors.shape_model)
     self._assets = model.priors.assets
     s = model.crop_size
     p = model.priors.pose_model.config.num_keypoints
