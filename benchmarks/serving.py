@@ -23,8 +23,8 @@ temporary directory unless `--export_dir` holds one, then prints:
      `--good_every`-th good, the rest bad (`serving_clients.bad_probes`:
      malformed JSON, wrong shapes and dtypes, non-image and invalid
      base64, an unknown signature, bodies over the server's limit). A
-     failure: a good request not answered 200 with the right θ, a bad one not answered 4xx, or the server dead
-     at the end.
+     failure: a good request not answered 200 with the right θ, a bad one
+     not answered 4xx, or the server dead at the end.
 
 The last line is one JSON object.
 """
