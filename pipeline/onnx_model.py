@@ -14,11 +14,14 @@ and the body model. The signatures that take encoded images do not
 decode and crop before ONNX (`pipeline.crop`).
 """
 
+import importlib.util
 import os
+import subprocess
+import sys
 from typing import Dict
 
 import numpy as np
-import tensorflow as tf
+from tensorflow.python.tools import saved_model_utils
 
 DEFAULT_SIGNATURE = "image_tensor"
 DEFAULT_OPSET = 17
@@ -34,32 +37,37 @@ def convert(saved_model_dir: str, output_path: str,
 
   Raises:
     ImportError: tf2onnx is not installed.
-    ValueError: an unknown signature.
+    ValueError: an unknown signature, or ops that ONNX lacks.
+    RuntimeError: tf2onnx failed (its log's end in the message).
   """
-  try:
-    import tf2onnx  # pylint: disable=g-import-not-at-top
-  except ImportError as e:
-    raise ImportError(_MISSING) from e
-  loaded = tf.saved_model.load(saved_model_dir)
-  if signature not in loaded.signatures:
+  if importlib.util.find_spec("tf2onnx") is None:
+    raise ImportError(_MISSING)
+  # The SignatureDefs alone (no variables): a quick check of the name.
+  signatures = saved_model_utils.get_meta_graph_def(
+      saved_model_dir, "serve").signature_def
+  if signature not in signatures:
     raise ValueError(f"signature {signature!r} is not in {saved_model_dir}; "
-                     f"it has {sorted(loaded.signatures)}.")
-  concrete = loaded.signatures[signature]
-  specs = concrete.structured_input_signature[1]
-  names = sorted(specs)
-  fn = tf.function(lambda *args: concrete(**dict(zip(names, args))),
-                   input_signature=[specs[n] for n in names])
+                     f"it has {sorted(signatures)}.")
   tmp = f"{output_path}.tmp-{os.getpid()}"
+  # tf2onnx's own saved-model loader, in a child process (its Python
+  # from_function fails in grappler on a loaded signature: "Failed to
+  # import metagraph").
+  command = [sys.executable, "-m", "tf2onnx.convert", "--saved-model",
+             saved_model_dir, "--tag", "serve", "--signature_def", signature,
+             "--opset", str(opset), "--output", tmp]
   try:
-    proto, _ = tf2onnx.convert.from_function(
-        fn, input_signature=fn.input_signature, opset=opset)
+    done = subprocess.run(command, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0 or not os.path.exists(tmp):
+      raise RuntimeError(f"tf2onnx failed on {signature!r} of "
+                         f"{saved_model_dir}:\n{done.stderr[-3000:]}")
+    import onnx  # pylint: disable=g-import-not-at-top
+    proto = onnx.load(tmp)
     unsupported = sorted({n.op_type for n in proto.graph.node
                           if n.domain not in ("", "ai.onnx")})
     if unsupported:
       raise ValueError(f"signature {signature!r} has ops ONNX lacks: "
                        f"{unsupported}.")
-    with open(tmp, "wb") as f:
-      f.write(proto.SerializeToString())
     os.replace(tmp, output_path)
   finally:
     if os.path.exists(tmp):
