@@ -76,7 +76,7 @@ def _send(conn, path: str, probe: Probe):
     conn.putheader("Content-Length", str(probe.announce))
     conn.endheaders()
   response = conn.getresponse()
-  return response.status, response.read()
+  return response.status, response.read(), response.will_close
 
 
 def run_clients(port: int, path: str, probes: List[Probe], clients: int,
@@ -101,14 +101,15 @@ def run_clients(port: int, path: str, probes: List[Probe], clients: int,
         break
       probe = probes[i]
       t0 = time.perf_counter()
+      will_close = True
       try:
-        status, answer = _send(conn, path, probe)
+        status, answer, will_close = _send(conn, path, probe)
         ok = probe.check(status, answer)
         result = status
       except (OSError, http.client.HTTPException) as e:
         ok, result = False, repr(e)
-      if probe.announce is not None or not ok:
-        conn.close()          # The server closes after refusing a body.
+      if will_close:          # "Connection: close" (a refused body), or an
+        conn.close()          # error: a new connection, as clients do.
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
       with lock:
         latencies.append(time.perf_counter() - t0)
