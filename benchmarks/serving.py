@@ -1,167 +1,223 @@
-r"""Requests per second of `pipeline.serve` under concurrent local clients.
+r"""Image → mesh throughput in-process, through the SavedModel and through
+`pipeline.serve`; and a mixed good/bad request run against the server.
 
     nice -n 19 python -m benchmarks.serving [--clients=1,8,32]
-        [--requests=400] [--seconds=20]
+        [--batch_sizes=1,16] [--requests=200] [--seconds=30]
+        [--export_dir=DIR] [--mixed_requests=10000]
 
-Saves a small model (an MLP 64 → 256 → 256 → 10, one instance per request)
-to a temporary directory, starts `python -m pipeline.serve` on it in a
-subprocess (so server and clients do not share an interpreter lock), with
-and without `--batching`, and runs C client threads, each on one keep-alive
-connection posting row-format `:predict` requests, until `--requests` in all
-or `--seconds` have passed. Prints requests/s and the median latency per
-(batching, C); the last line is one JSON object.
+Exports the shipped model (`pipeline.serving_model`, flip test on) to a
+temporary directory unless `--export_dir` holds one, then prints:
+
+  1. img/s at each batch size of: Human2D alone (`Human2D.predict`, flip
+     test, in a `tf.function`); `BodyFromImage.predict_crops` (crops →
+     θ, β, camera, mesh, keypoints in image pixels); the SavedModel's
+     `image_tensor` (uint8 crops → parameters) and `vertices` (JPEG bytes →
+     decode, crop, mesh) signatures loaded in this process. Median of
+     `--repeats` calls, the paths interleaved; random crops / 256² JPEG
+     noise (speed only).
+  2. requests/s of `python -m pipeline.serve --batching` (a subprocess) on
+     the export under C concurrent keep-alive clients, each request one
+     JPEG to `serving_default` answered 200 with the right θ, and its ratio
+     to the in-process SavedModel `serving_default` at the largest batch.
+  3. with `--mixed_requests=N`: N requests from 8 clients, every
+     `--good_every`-th good, the rest bad (`serving_clients.bad_probes`:
+     malformed JSON, wrong shapes and dtypes, non-image and invalid
+     base64, an unknown signature, bodies over the server's limit). A
+     failure: a good request not answered 200 with the right θ, a bad one
+     not answered 4xx, or the server dead at the end.
+
+The last line is one JSON object.
 """
 
-import http.client
-import json
 import os
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 
 from absl import app
 from absl import flags
+import cv2
 import numpy as np
 import tensorflow as tf
 
+from benchmarks import serving_clients as clients_lib
 from benchmarks import timing
+from pipeline import crop as crop_lib
+from pipeline import model as model_lib
+from pipeline import rest_api
+from pipeline import serving_model
 
 flags.DEFINE_list("clients", ["1", "8", "32"], "Concurrent clients.")
-flags.DEFINE_integer("requests", 400, "Requests per measurement (at most).")
-flags.DEFINE_float("seconds", 20.0, "Seconds per measurement (at most).")
-flags.DEFINE_float("batch_timeout_ms", 2.0, "Server's batch timeout.")
+flags.DEFINE_list("batch_sizes", ["1", "16"], "In-process batch sizes.")
+flags.DEFINE_integer("repeats", 5, "Timed calls per in-process figure.")
+flags.DEFINE_integer("requests", 200, "Requests per server row (at most).")
+flags.DEFINE_float("seconds", 30.0, "Seconds per server row (at most).")
+flags.DEFINE_float("batch_timeout_ms", 5.0, "Server's batch timeout.")
+flags.DEFINE_string("export_dir", "", "An existing export (base directory "
+                    "with version subdirectories); empty: export now.")
+flags.DEFINE_integer("mixed_requests", 0, "Requests of the good/bad mix; "
+                     "0: skip.")
+flags.DEFINE_integer("good_every", 3, "In the mixed run, every n-th request "
+                     "is good, the others bad.")
+flags.DEFINE_float("max_body_mb", 1.0, "Server's body limit in the mixed "
+                   "run (oversize requests exceed it).")
 
-NAME = "mlp"
-
-
-class _Mlp(tf.Module):
-
-  def __init__(self):
-    super().__init__()
-    rng = np.random.default_rng(0)
-    sizes = (64, 256, 256, 10)
-    self.weights = [tf.Variable((rng.normal(size=(a, b)) / np.sqrt(a)).astype(
-        np.float32)) for a, b in zip(sizes, sizes[1:])]
-
-  @tf.function(input_signature=[tf.TensorSpec([None, 64], tf.float32, "x")])
-  def predict(self, x):
-    for i, w in enumerate(self.weights):
-      x = x @ w
-      if i < len(self.weights) - 1:
-        x = tf.nn.relu(x)
-    return {"scores": x}
+NAME = "body3d"
+PATH = f"/v1/models/{NAME}:predict"
 
 
-def _free_port() -> int:
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
+def _jpegs(rng, n: int):
+  return [cv2.imencode(".jpg", rng.integers(0, 255, (256, 256, 3),
+                                            dtype=np.uint8))[1].tobytes()
+          for _ in range(n)]
 
 
-def _wait_ready(port: int, process, timeout: float = 300.0):
-  deadline = time.monotonic() + timeout
-  while time.monotonic() < deadline:
-    if process.poll() is not None:
-      raise RuntimeError("the server exited; see its log above.")
-    try:
-      conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-      conn.request("GET", f"/v1/models/{NAME}")
-      if conn.getresponse().status == 200:
-        return
-    except OSError:
-      time.sleep(0.5)
-  raise TimeoutError(f"the server did not answer within {timeout} s.")
+def in_process(model: model_lib.BodyFromImage, loaded, batch_sizes, repeats,
+               rng):
+  """Rows of section 1 and {(name, batch): img/s}."""
+  s = model.crop_size
+  h2d = tf.function(lambda c: model.human2d.predict(c, model.flip_test))
+  rates = {}
+  for b in batch_sizes:
+    crops_np = rng.integers(0, 255, (b, s, s, 3), dtype=np.uint8)
+    crops = [crop_lib.Crop(c, np.array([[1, 0, 0], [0, 1, 0]], np.float32),
+                           np.array([s / 2, s / 2], np.float32), float(s),
+                           np.zeros(4, np.float32)) for c in crops_np]
+    jpegs = tf.constant(_jpegs(rng, b))
+    as_float = tf.constant(crops_np, tf.float32)
+    as_uint8 = tf.constant(crops_np)
+    fns = {
+        "Human2D alone": lambda: h2d(as_float).keypoints.xy.numpy(),
+        "BodyFromImage.predict_crops": lambda: model.predict_crops(
+            crops, [[s, s]] * b),
+        "SavedModel image_tensor": lambda: loaded.signatures["image_tensor"](
+            crops=as_uint8)["theta"].numpy(),
+        "SavedModel vertices (JPEG)": lambda: loaded.signatures["vertices"](
+            image_bytes=jpegs)["vertices"].numpy(),
+        "SavedModel serving_default (JPEG)": lambda: loaded.signatures[
+            "serving_default"](image_bytes=jpegs)["theta"].numpy(),
+    }
+    for fn in fns.values():                  # Warm-up (and tracing).
+      fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):                 # Interleaved: a shared CPU's
+      for name, fn in fns.items():           # load hits every path alike.
+        t0 = time.perf_counter()
+        fn()
+        times[name].append(time.perf_counter() - t0)
+    for name, t in times.items():
+      rates[(name, b)] = b / float(np.median(t))
+  names = sorted({n for n, _ in rates}, key=list(fns).index)
+  rows = [[n] + [rates[(n, b)] for b in batch_sizes] for n in names]
+  return rows, rates
 
 
-def measure(port: int, clients: int, total: int, seconds: float):
-  """(requests/s, median latency ms) of `clients` threads."""
-  body = json.dumps({"instances": [
-      np.random.default_rng(1).normal(size=64).round(4).tolist()]})
-  lock = threading.Lock()
-  state = {"left": total}
-  latencies = []
-  deadline = time.monotonic() + seconds
-  barrier = threading.Barrier(clients + 1)
+def served(export_dir, loaded, client_counts, requests, seconds, timeout_ms,
+           rng):
+  """Rows of section 2: (clients, req/s, median ms, failures)."""
+  jpegs = _jpegs(rng, 8)
+  thetas = loaded.signatures["serving_default"](
+      image_bytes=tf.constant(jpegs))["theta"].numpy()
+  probes = [clients_lib.good_probe(j, t) for j, t in zip(jpegs, thetas)]
+  port = clients_lib.free_port()
+  process = clients_lib.start_server(export_dir, NAME, port, [
+      "--batching", f"--batch_timeout_ms={timeout_ms}"])
+  rows = []
+  try:
+    clients_lib.run_clients(port, PATH, probes * 2, 2)       # warm-up
+    for c in client_counts:
+      rate, latency, failures = clients_lib.run_clients(
+          port, PATH, [probes[i % 8] for i in range(requests)], c, seconds)
+      rows.append([c, rate, latency, len(failures)])
+  finally:
+    process.terminate()
+    process.wait(timeout=60)
+  return rows
 
-  errors = []
 
-  def client():
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    barrier.wait()
-    try:
-      send(conn)
-    except (OSError, RuntimeError) as e:
-      errors.append(e)
-    conn.close()
-
-  def send(conn):
-    while time.monotonic() < deadline:
-      with lock:
-        if state["left"] <= 0:
-          break
-        state["left"] -= 1
-      t0 = time.perf_counter()
-      conn.request("POST", f"/v1/models/{NAME}:predict", body=body,
-                   headers={"Content-Type": "application/json"})
-      response = conn.getresponse()
-      response.read()
-      if response.status != 200:
-        raise RuntimeError(f"status {response.status}")
-      with lock:
-        latencies.append(time.perf_counter() - t0)
-
-  threads = [threading.Thread(target=client) for _ in range(clients)]
-  for t in threads:
-    t.start()
-  barrier.wait()
-  start = time.perf_counter()
-  for t in threads:
-    t.join()
-  elapsed = time.perf_counter() - start
-  if errors:
-    raise RuntimeError(f"{len(errors)} of {clients} clients failed: "
-                       f"{errors[0]!r}")
-  return len(latencies) / elapsed, 1e3 * statistics.median(latencies)
+def mixed(export_dir, loaded, total, good_every, crop_size, max_body_mb,
+          rng):
+  """Section 3: (counts by kind, failures by kind, server alive)."""
+  jpegs = _jpegs(rng, 8)
+  thetas = loaded.signatures["serving_default"](
+      image_bytes=tf.constant(jpegs))["theta"].numpy()
+  good = [clients_lib.good_probe(j, t) for j, t in zip(jpegs, thetas)]
+  bad = clients_lib.bad_probes(rng, crop_size,
+                               int(1.5 * max_body_mb * 1024 * 1024))
+  probes = [good[i % len(good)] if i % good_every == 0
+            else bad[i % len(bad)] for i in range(total)]
+  port = clients_lib.free_port()
+  process = clients_lib.start_server(export_dir, NAME, port, [
+      "--batching", f"--max_body_mb={max_body_mb}"])
+  try:
+    start = time.perf_counter()
+    _, _, failures = clients_lib.run_clients(port, PATH, probes, 8)
+    elapsed = time.perf_counter() - start
+    alive = process.poll() is None and clients_lib.alive(port, NAME)
+  finally:
+    process.terminate()
+    process.wait(timeout=60)
+  counts, failed = {}, {}
+  for p in probes:
+    counts[p.kind] = counts.get(p.kind, 0) + 1
+  for kind, _ in failures:
+    failed[kind] = failed.get(kind, 0) + 1
+  return counts, failed, alive, elapsed, failures[:5]
 
 
 def main(argv):
   del argv
   f = flags.FLAGS
-  model_dir = tempfile.mkdtemp()
-  module = _Mlp()
-  tf.saved_model.save(module, os.path.join(model_dir, "1"),
-                      signatures={"serving_default": module.predict})
-  rows, figures = [], {}
-  for batching in (False, True):
-    port = _free_port()
-    command = [sys.executable, "-m", "pipeline.serve",
-               f"--model_dir={model_dir}", f"--model_name={NAME}",
-               "--host=127.0.0.1", f"--port={port}",
-               f"--batching={batching}",
-               f"--batch_timeout_ms={f.batch_timeout_ms}"]
-    process = subprocess.Popen(command)
-    try:
-      _wait_ready(port, process)
-      measure(port, 1, 20, 10.0)                     # warm-up
-      for clients in map(int, f.clients):
-        rate, latency = measure(port, clients, f.requests, f.seconds)
-        label = "batching" if batching else "no batching"
-        rows.append([label, clients, rate, latency])
-        figures[f"{label}, {clients} clients, req/s"] = round(rate, 1)
-    finally:
-      process.terminate()
-      process.wait(timeout=30)
-  print(f"pipeline.serve, MLP 64-256-256-10, 1 instance per request, "
-        f"≤ {f.requests} requests or {f.seconds} s per row; "
-        f"{timing.machine()}")
-  timing.print_table(["server", "clients", "requests/s",
-                      "median latency (ms)"], rows)
+  rng = np.random.default_rng(0)
+  batch_sizes = [int(b) for b in f.batch_sizes]
+  model = model_lib.BodyFromImage.load()
+  export_dir = f.export_dir
+  if not export_dir:
+    export_dir = tempfile.mkdtemp()
+    t0 = time.perf_counter()
+    serving_model.export(model, export_dir)
+    print(f"exported to {export_dir} in {time.perf_counter() - t0:.0f} s")
+  loaded = tf.saved_model.load(rest_api.find_version(export_dir)[0])
+  print(f"machine: {timing.machine()}")
+  figures = {}
+  rows, rates = in_process(model, loaded, batch_sizes, f.repeats, rng)
+  print("\nimage → mesh, img/s (flip test on; median of "
+        f"{f.repeats} calls)")
+  timing.print_table(["path"] + [f"batch {b}" for b in batch_sizes], rows)
+  big = max(batch_sizes)
+  ratio = rates[("BodyFromImage.predict_crops", big)] / rates[
+      ("Human2D alone", big)]
+  print(f"BodyFromImage / Human2D at batch {big}: {ratio:.2f} "
+        f"(target ≥ 0.87)")
+  figures["chain_over_human2d"] = round(ratio, 3)
+  for (name, b), r in rates.items():
+    figures[f"{name}, batch {b}, img/s"] = round(r, 2)
+  base = rates[("SavedModel serving_default (JPEG)", big)]
+  rows = served(export_dir, loaded, [int(c) for c in f.clients], f.requests,
+                f.seconds, f.batch_timeout_ms, rng)
+  print(f"\npipeline.serve --batching, 1 JPEG per request to "
+        f"serving_default, ≤ {f.requests} requests or {f.seconds} s per row")
+  timing.print_table(
+      ["clients", "requests/s", "median latency (ms)", "failed",
+       f"÷ in-process SavedModel batch {big}"],
+      [r + [r[1] / base] for r in rows])
+  for r in rows:
+    figures[f"server, {r[0]} clients, req/s"] = round(r[1], 2)
+    figures[f"server, {r[0]} clients, ratio"] = round(r[1] / base, 3)
+  if f.mixed_requests:
+    counts, failed, alive, elapsed, examples = mixed(
+        export_dir, loaded, f.mixed_requests, f.good_every, model.crop_size,
+        f.max_body_mb, rng)
+    print(f"\n{f.mixed_requests} mixed requests from 8 clients in "
+          f"{elapsed:.0f} s; server alive at the end: {alive}")
+    timing.print_table(["kind", "requests", "failed"],
+                       [[k, n, failed.get(k, 0)] for k, n in counts.items()])
+    for example in examples:
+      print("failure:", example)
+    figures["mixed_requests"] = f.mixed_requests
+    figures["mixed_failures"] = sum(failed.values()) + (0 if alive else 1)
   timing.print_json(figures)
 
 
 if __name__ == "__main__":
+  os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
   app.run(main)

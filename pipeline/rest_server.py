@@ -89,6 +89,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     self.send_response(status)
     self.send_header("Content-Type", "application/json")
     self.send_header("Content-Length", str(len(data)))
+    if self.close_connection:     # e.g. a refused body: say so (HTTP/1.1)
+      self.send_header("Connection", "close")
     self.end_headers()
     self.wfile.write(data)
 
