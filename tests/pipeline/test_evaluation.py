@@ -47,6 +47,20 @@ class EvaluationTest(testing.TestCase):
     row = evaluation.human2d_row(perfect, held)
     self.assertAllClose([row["PCK@0.2"], row["mean px"], row["IoU"]],
                         [100.0, 0.0, 100.0])
+    # Every stage's row, and the tables the binary prints.
+    h2d_row, mesh_rows = evaluation.evaluate_model(
+        model, held, "ff", evaluation.EvaluateConfig(batch_size=2,
+                                                     fit_steps=2))
+    self.assertEqual(list(mesh_rows), ["ff", "ff + fit (2 steps)"])
+    for mesh in mesh_rows.values():
+      self.assertEqual(set(mesh), set(evaluation.MESH_COLUMNS))
+      self.assertTrue(all(np.isfinite(v) for v in mesh.values()), mesh)
+      self.assertGreater(mesh["PVE"], mesh["PA-MPJPE"] * 0.5)
+    table = evaluation.format_table(mesh_rows, evaluation.MESH_COLUMNS)
+    self.assertIn(f"{mesh_rows['ff']['s/image']:.3f} |", table)
+    self.assertLen(table.splitlines(), 4)
+    self.assertIn("| ff |", evaluation.format_table(
+        {"ff": h2d_row}, evaluation.HUMAN2D_COLUMNS))
 
   def test_binary_runs_on_two_images(self):
     d = self.create_tempdir().full_path
@@ -55,7 +69,7 @@ class EvaluationTest(testing.TestCase):
         [sys.executable, "-m", "pipeline.evaluate", "--num_images=2",
          "--batch_size=2", "--fit_steps=2", f"--human2d_weights={h2d}",
          f"--finetuned={d}"], capture_output=True, text=True, cwd=ROOT,
-        timeout=300, check=False)
+        timeout=1200, check=False)
     self.assertEqual(result.returncode, 0, result.stderr[-3000:])
     doc = json.loads(result.stdout.strip().splitlines()[-1])
     self.assertEqual(doc["num_images"], 2)
