@@ -1,0 +1,101 @@
+"""Tests of pipeline.finetuning: the alternation, resume after a crash,
+the exported weights load."""
+
+import numpy as np
+import tensorflow as tf
+
+from pipeline import finetuning
+from pipeline import model as model_lib
+from tests import testing
+from tests.pipeline import networks
+
+S, M, K = 64, 16, 23      # The tiny Human2D: 64² crops, COCO_21_LSP.
+
+
+def _batches(n=2):
+  """An infinite dataset whose batch i is a function of i alone."""
+  def make(i):
+    seed = tf.stack([tf.constant(7, tf.int64), i])
+    keypoints = tf.random.stateless_uniform([n, K, 2], seed, 16.0, S - 16.0)
+    image = tf.random.stateless_uniform([n, S, S, 3], seed + 1, 0.0, 255.0)
+    yy, xx = tf.meshgrid(tf.range(M, dtype=tf.float32),
+                         tf.range(M, dtype=tf.float32), indexing="ij")
+    blob = tf.cast((tf.abs(yy - M / 2) < M / 3) &
+                   (tf.abs(xx - M / 2) < M / 6), tf.float32)
+    return {"image": image, "keypoints": keypoints,
+            "weights": tf.ones([n, K]), "heatmaps": tf.zeros([n, M, M, K]),
+            "silhouette": tf.tile(blob[None], [n, 1, 1]),
+            "has_silhouette": tf.ones([n])}
+  return tf.data.Dataset.range(1 << 30).map(make)
+
+
+class FinetuneTest(testing.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.h2d, self.pose, self.shape = networks.write_tiny_weights(
+        self.create_tempdir().full_path)
+
+  def _config(self, **kw):
+    base = dict(model_dir=self.create_tempdir().full_path,
+                human2d_weights=self.h2d, pose_weights=self.pose,
+                shape_weights=self.shape, batch_size=2, num_steps=8,
+                learning_rate=1e-3, checkpoint_every=3, log_every=1,
+                proxy_cell=0.0, render_jit_compile=False)
+    base.update(kw)
+    return finetuning.FinetuneConfig(**base)
+
+  def test_alternation(self):
+    turns = [finetuning.updates_human2d(i, 2) for i in range(6)]
+    self.assertEqual(turns, [True, True, False, False, True, True])
+    self.assertTrue(finetuning.updates_human2d(0, 1))
+    self.assertFalse(finetuning.updates_human2d(1, 1))
+
+  def test_config_refuses_bad_values(self):
+    with self.assertRaisesRegex(ValueError, "alternate_every"):
+      self._config(alternate_every=0)
+    with self.assertRaisesRegex(ValueError, "pose_weights"):
+      self._config(pose_weights="/nonexistent.weights.h5")
+
+  def test_resume_after_a_crash_matches_an_uninterrupted_run(self):
+    cfg = self._config()
+    # The run dies at step 7 (its data runs out), after the step-6
+    # checkpoint; the rerun resumes there.
+    with self.assertRaisesRegex(ValueError, "ran out"):
+      finetuning.finetune(cfg, _batches().take(7))
+    resumed = finetuning.finetune(cfg, _batches())
+    self.assertEqual(resumed.start_step, 6)
+    self.assertEqual(resumed.final_step, 8)
+    whole = finetuning.finetune(self._config(), _batches())
+    self.assertEqual(whole.start_step, 0)
+    self.assertAllClose(resumed.last_losses["render"],
+                        whole.last_losses["render"], rtol=1e-4)
+    for name in ("human2d", "pose_prior", "shape_prior"):
+      a = _weights(resumed.weights[name])
+      b = _weights(whole.weights[name])
+      self.assertAllClose(a, b, rtol=1e-4, atol=1e-6, msg=name)
+    # Training moved every network from its start.
+    start = {"human2d": self.h2d, "pose_prior": self.pose,
+             "shape_prior": self.shape}
+    for name, path in start.items():
+      self.assertGreater(np.abs(_weights(whole.weights[name]) -
+                                _weights(path)).max(), 0.0, name)
+    # The exported weights load like the shipped ones.
+    model = model_lib.BodyFromImage.load(
+        whole.weights["human2d"], pose_weights=whole.weights["pose_prior"],
+        shape_weights=whole.weights["shape_prior"], flip_test=False)
+    self.assertEqual(model.crop_size, S)
+
+
+def _weights(path):
+  """All arrays of a Keras weights file, flattened and concatenated."""
+  import h5py  # pylint: disable=g-import-not-at-top
+  arrays = []
+  with h5py.File(path, "r") as f:
+    f.visititems(lambda name, obj: arrays.append(np.asarray(obj).ravel())
+                 if isinstance(obj, h5py.Dataset) else None)
+  return np.concatenate(arrays)
+
+
+if __name__ == "__main__":
+  testing.main()
