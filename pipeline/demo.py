@@ -313,7 +313,7 @@ def run(config: DemoConfig) -> Dict:
   _synth_and_priors(model, config, report)
   _synth_images(model, config, report)
   _image_to_mesh(model, config, report)
-  report["not_yet"] = ["refinement"]
+  report["not_in_demo"] = ["end-to-end fine-tuning (python -m pipeline.finetune)"]
   path = os.path.join(config.output_dir, "summary.json")
   with open(path + ".tmp", "w") as f:
     json.dump(report, f, indent=2)
@@ -360,8 +360,8 @@ def describe(report: Dict) -> List[str]:
     lines += report["priors_table"].splitlines()
   else:
     lines.append(f"priors: {report.get('priors')}")
-  lines.append(f"stages run: {', '.join(report['stages'])}; not built yet: "
-               f"{', '.join(report['not_yet'])}")
+  lines.append(f"stages run: {', '.join(report['stages'])}; not in the "
+               f"demo: {', '.join(report['not_in_demo'])}")
   lines += [f"wrote {p}" for p in report["files"]]
   return lines
 
