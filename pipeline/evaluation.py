@@ -143,10 +143,7 @@ def run_model(model: model_lib.BodyFromImage, held_out: HeldOut,
   parts = [one(slice(i, i + batch_size))
            for i in range(0, len(crops), batch_size)]
   seconds = (time.perf_counter() - start) / len(crops)
-  joined = model_lib.BodyPrediction(*[
-      p[0] if isinstance(p[0], str) else np.concatenate(p)
-      for p in zip(*parts)])
-  return joined, seconds
+  return model_lib.BodyPrediction.concatenate(parts), seconds
 
 
 def human2d_row(pred: model_lib.BodyPrediction, held_out: HeldOut

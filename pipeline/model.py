@@ -77,6 +77,15 @@ class BodyPrediction(NamedTuple):
     return BodyPrediction(*[v if isinstance(v, str) else v[i:i + 1]
                             for v in self])
 
+  @staticmethod
+  def concatenate(parts: Sequence["BodyPrediction"]) -> "BodyPrediction":
+    """One prediction of all crops of `parts` (same keypoint set), in order."""
+    if not parts:
+      raise ValueError("parts is empty; give at least one prediction.")
+    return BodyPrediction(*[
+        v[0] if isinstance(v[0], str) else np.concatenate(v)
+        for v in zip(*parts)])
+
 
 def default_focal(height: int, width: int) -> float:
   """The focal length assumed when none is given: the larger image side."""

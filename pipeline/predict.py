@@ -3,12 +3,14 @@
     python -m pipeline.predict --input=photo.jpg|DIR|video.mp4 --output=out/predict \
         [--keypoints=openpose.json|DIR|coco_results.json] \
         [--boxes=boxes.json|"x0,y0,x1,y1;..."] [--focal=PIXELS] \
-        [--fit_steps=N] [--human2d_weights=W.weights.h5]
+        [--fit_steps=N] [--temporal_sigma=FRAMES] \
+        [--human2d_weights=W.weights.h5]
 
 Writes per image `<stem>/overlay.png` and `<stem>/person_<k>/{mesh.obj,
 mesh.ply,params.npz,params.json}`, and `summary.json`; the exit status is 1
 when an image failed (the others are still processed). A video gives
-`<stem>/params/frame_*.npz`, `<stem>/overlay.mp4` and `<stem>/summary.json`
+`<stem>/params/frame_*.npz`, `<stem>/tracks/track_*.npz` (per tracked person,
+smoothed over time, one shape), `<stem>/overlay.mp4` and `<stem>/summary.json`
 (`pipeline/video.py`). See `pipeline/prediction.py`.
 """
 
@@ -40,6 +42,10 @@ _FIT_STEPS = flags.DEFINE_integer("fit_steps", 0, "Test-time fit steps "
                                   "(pipeline/fit.py); 0: off.")
 _MIN_SCORE = flags.DEFINE_float("min_score", 0.0, "Drop detections scored "
                                 "below this (COCO results).")
+_TEMPORAL_SIGMA = flags.DEFINE_float(
+    "temporal_sigma", 1.5, "Videos: smoothing width in frames of each "
+    "tracked person's pose and translation; 0: per-frame poses (one shape "
+    "per person either way).")
 _H2D_WEIGHTS = flags.DEFINE_string("human2d_weights", "", "Human2D weights "
                                    "(.weights.h5); empty: the shipped ones.")
 _H2D_CONFIG = flags.DEFINE_string("human2d_config", "", "Its config JSON; "
@@ -55,7 +61,7 @@ def main(argv):
   config = prediction.PredictConfig(
       input=_INPUT.value, output_dir=_OUTPUT.value, keypoints=_KEYPOINTS.value,
       boxes=_BOXES.value, focal=_FOCAL.value, fit_steps=_FIT_STEPS.value,
-      min_score=_MIN_SCORE.value)
+      min_score=_MIN_SCORE.value, temporal_sigma=_TEMPORAL_SIGMA.value)
   net = model.BodyFromImage.load(_H2D_WEIGHTS.value or None,
                                  _H2D_CONFIG.value or None,
                                  _POSE_WEIGHTS.value or None,

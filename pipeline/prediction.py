@@ -58,6 +58,8 @@ class PredictConfig:
     focal: focal length in pixels; 0: `model.default_focal` per image.
     fit_steps: test-time fit steps per person (`pipeline.fit`); 0: off.
     min_score: leave out detections scored below it (COCO results).
+    temporal_sigma: videos only: the temporal smoothing width in frames
+      (`pipeline.temporal`); 0: per-frame poses, one β per person.
   """
   input: str
   output_dir: str
@@ -66,14 +68,16 @@ class PredictConfig:
   focal: float = 0.0
   fit_steps: int = 0
   min_score: float = 0.0
+  temporal_sigma: float = 1.5
 
   def __post_init__(self):
     if not os.path.exists(self.input):
       raise ValueError(f"input {self.input!r} does not exist; give an image "
                        f"file or a folder of images.")
-    if self.focal < 0 or self.fit_steps < 0:
-      raise ValueError(f"focal and fit_steps must be ≥ 0, got {self.focal} "
-                       f"and {self.fit_steps}.")
+    if self.focal < 0 or self.fit_steps < 0 or self.temporal_sigma < 0:
+      raise ValueError(f"focal, fit_steps and temporal_sigma must be ≥ 0, "
+                       f"got {self.focal}, {self.fit_steps} and "
+                       f"{self.temporal_sigma}.")
 
 
 def list_images(path: str) -> List[str]:

@@ -27,11 +27,18 @@ class Refined(NamedTuple):
   translation: np.ndarray
 
 
-def gaussian_weights(num_frames: int, sigma: float) -> np.ndarray:
-  """`[T, T]` row-normalised Gaussian weights (σ in frames), cut at 3σ."""
+def gaussian_weights(num_frames: int, sigma: float,
+                     times: Optional[np.ndarray] = None) -> np.ndarray:
+  """`[T, T]` row-normalised Gaussian weights (σ in frames), cut at 3σ.
+  `times`: optional `[T]` increasing frame numbers (a track with gaps);
+  default 0, 1, …, T − 1."""
   if sigma < 0:
     raise ValueError(f"sigma must be ≥ 0 frames, got {sigma}.")
-  t = np.arange(num_frames)
+  t = np.arange(num_frames) if times is None else np.asarray(times,
+                                                              np.float64)
+  if t.shape != (num_frames,) or np.any(np.diff(t) <= 0):
+    raise ValueError(f"times must be [{num_frames}] increasing, got "
+                     f"{np.asarray(times).tolist()}.")
   d = t[:, None] - t[None, :]
   if sigma == 0:
     return np.eye(num_frames)
@@ -49,7 +56,8 @@ def project_to_rotation(m: np.ndarray) -> np.ndarray:
 
 
 def refine(rotmats, betas, translation, sigma: float = 1.5,
-           weights: Optional[np.ndarray] = None) -> Refined:
+           weights: Optional[np.ndarray] = None,
+           times: Optional[np.ndarray] = None) -> Refined:
   """Smooths a clip (module doc).
 
   Args:
@@ -59,6 +67,8 @@ def refine(rotmats, betas, translation, sigma: float = 1.5,
     sigma: the smoothing width, frames (0: only β is made constant).
     weights: optional `[T]` non-negative per-frame weights for the shape
       (e.g. mean keypoint confidence); default equal.
+    times: optional `[T]` increasing frame numbers of the T predictions (a
+      tracked person missing from some frames); default consecutive.
   """
   rotmats = np.asarray(rotmats, np.float64)
   betas = np.asarray(betas, np.float64)
@@ -78,7 +88,7 @@ def refine(rotmats, betas, translation, sigma: float = 1.5,
   if weights.shape != (t,) or np.any(weights < 0) or weights.sum() <= 0:
     raise ValueError(f"weights must be [{t}] non-negative, not all 0, got "
                      f"{weights}.")
-  w = gaussian_weights(t, sigma)
+  w = gaussian_weights(t, sigma, times)
   mean_rot = np.einsum("ts,sjab->tjab", w, rotmats)
   shape = (weights[:, None] * betas).sum(0) / weights.sum()
   return Refined(rotmats=project_to_rotation(mean_rot).astype(np.float32),

@@ -61,6 +61,21 @@ class TemporalTest(testing.TestCase):
     self.assertAllClose(temporal.acceleration_error(bump, line),
                         (4 + 8 + 4) / 4)
 
+  def test_times_with_a_gap_weigh_by_frame_distance(self):
+    # Frames 0, 1, 2 and 10: frame 10 is beyond 3σ of the others, so it
+    # keeps its own translation and does not pull theirs.
+    t = np.array([[0.0, 0, 3], [0.1, 0, 3], [0.2, 0, 3], [5.0, 0, 3]])
+    r = np.tile(np.eye(3), (4, 2, 1, 1))
+    out = temporal.refine(r, np.zeros((4, 10)), t, sigma=1.0,
+                          times=np.array([0, 1, 2, 10]))
+    self.assertAllClose(out.translation[3], t[3], atol=1e-6)
+    self.assertLess(out.translation[2, 0], 0.2)
+    self.assertGreater(out.translation[2, 0], 0.1)
+    consecutive = temporal.refine(r, np.zeros((4, 10)), t, sigma=1.0)
+    self.assertGreater(consecutive.translation[2, 0], 1.0)
+    with self.assertRaisesRegex(ValueError, "times"):
+      temporal.refine(r, np.zeros((4, 10)), t, times=np.array([0, 2, 1, 3]))
+
   def test_bad_inputs_are_named(self):
     r = np.tile(np.eye(3), (4, 2, 1, 1))
     with self.assertRaisesRegex(ValueError, "betas"):
