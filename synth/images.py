@@ -269,9 +269,16 @@ class ImageRenderer:
     """`n` labelled images: a dict of NumPy arrays with a batch axis, keys
     as the module docstring plus `occluder` (uint8 `[n, S, S]`, 1 where an
     occluder is drawn)."""
+    return self.render_samples(rng, self.generator.generate(rng, n))
+
+  def render_samples(self, rng: np.random.Generator,
+                     batch: sample_lib.SampleBatch) -> Dict[str, np.ndarray]:
+    """Images of given bodies and cameras (`self.generator.render`), with
+    appearance, light and scene drawn from `rng`: the same `rng` state and
+    batch size give the same person in the same scene (a video's frames)."""
     cfg = self.config
     size = cfg.image_size
-    batch = self.generator.generate(rng, n)
+    n = len(batch)
     garments = self.appearance.sample_garments(rng, n)
     tables = self.appearance.sample_tables(rng, n)
     light = sample_light(rng, n)
