@@ -2,7 +2,7 @@ r"""Video: HMMR's acceleration error of per-frame prediction against the
 temporal refinement of `pipeline.video`, on rendered motion clips.
 
     python -m benchmarks.video [--clips=4] [--frames=60] [--sigmas=0,1,1.5,2,3] \
-        [--backgrounds=DIR] [--human2d_weights=W.weights.h5]
+        [--backgrounds=DIR] [--human2d_weights=W.weights.h5] [--strip=strip.jpg]
 
 Each clip (`synth.motion`): one person whose pose passes through 4 prior
 samples (slerped, eased), seen by an orbiting camera whose framing drifts;
@@ -25,11 +25,13 @@ import time
 
 from absl import app
 from absl import flags
+import cv2
 import numpy as np
 
 from human2d import record as h2d_record
 from pipeline import crop as crop_lib
 from pipeline import model as model_lib
+from pipeline import overlay as overlay_lib
 from pipeline import temporal
 from pipeline import video
 from priors import metrics
@@ -45,13 +47,16 @@ flags.DEFINE_list("sigmas", ["0", "1", "1.5", "2", "3"], "Smoothing widths "
 flags.DEFINE_list("backgrounds", [], "Folders of background photos; none: "
                   "procedural backgrounds.")
 flags.DEFINE_integer("seed", 7, "Seed of the clips.")
+flags.DEFINE_string("strip", "", "Write frames of the first clip with "
+                    "per-frame and smoothed (last σ) overlays to this "
+                    ".jpg/.png.")
 flags.DEFINE_string("human2d_weights", "", "Human2D weights; empty: the "
                     "shipped ones.")
 
 
 def predict_clip(model, renderer, clip, seed: int):
-  """Per-frame predictions (batch of 1 each) of one rendered clip."""
-  preds, size = [], renderer.config.image_size
+  """(per-frame predictions (batch of 1 each), RGB frames) of one clip."""
+  preds, frames, size = [], [], renderer.config.image_size
   for t in range(len(clip.batch)):
     out = renderer.render_samples(np.random.default_rng(seed),
                                   motion.frame(clip.batch, t))
@@ -59,7 +64,25 @@ def predict_clip(model, renderer, clip, seed: int):
                                         out["in_image"][0])
     crop = crop_lib.crop_from_box(out["image"][0], box, model.crop_size)
     preds.append(model.predict_crops([crop], [(size, size)]))
-  return preds
+    frames.append(out["image"][0])
+  return preds, frames
+
+
+def write_strip(path: str, frames, rows, faces, count: int = 6) -> None:
+  """A picture of `count` evenly spaced frames (columns), one row per
+  `(label, predictions)` in `rows`, each frame with that row's overlay."""
+  picks = np.linspace(0, len(frames) - 1, count).round().astype(int)
+  lines = []
+  for label, preds in rows:
+    tiles = [overlay_lib.render_overlay(frames[t][..., ::-1], preds[t],
+                                        faces) for t in picks]
+    line = np.concatenate(tiles, axis=1)
+    cv2.putText(line, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
+                (255, 255, 255), 2, cv2.LINE_AA)
+    lines.append(line)
+  if not cv2.imwrite(path, np.concatenate(lines, axis=0),
+                     [cv2.IMWRITE_JPEG_QUALITY, 85]):
+    raise OSError(f"could not write {path} (a .jpg or .png path?).")
 
 
 def scores(joints, true_joints):
@@ -88,7 +111,8 @@ def main(argv):
   for c in range(f.clips):
     clip = motion.sample_clip(renderer.generator,
                               np.random.default_rng([f.seed, c]), config)
-    preds = predict_clip(model, renderer, clip, seed=f.seed * 1000 + c)
+    preds, frames = predict_clip(model, renderer, clip,
+                                 seed=f.seed * 1000 + c)
     true = clip.batch.joints3d
     rows["per frame"].append(scores(
         np.concatenate([p.joints for p in preds]), true))
@@ -99,6 +123,10 @@ def main(argv):
                            f"{len(tracks)} tracks.")
       rows[f"σ = {s:g}"].append(scores(
           np.concatenate([p.joints for p in refined]), true))
+      if c == 0 and f.strip and s == sigmas[-1]:
+        write_strip(f.strip, frames, [("per frame", preds),
+                                      (f"smoothed, sigma {s:g}", refined)],
+                    model.priors.assets.faces)
     print(f"clip {c + 1}/{f.clips} done, "
           f"{time.perf_counter() - start:.0f} s", flush=True)
   print(f"\n{f.clips} clips × {f.frames} frames, pelvis-aligned SMPL joints")
