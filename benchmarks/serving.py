@@ -3,7 +3,7 @@ r"""Image → mesh throughput in-process, through the SavedModel and through
 
     nice -n 19 python -m benchmarks.serving [--clients=1,8,32]
         [--batch_sizes=1,16] [--requests=200] [--seconds=30]
-        [--export_dir=DIR] [--mixed_requests=10000]
+        [--export_dir=DIR] [--mixed_requests=10000 [--only_mixed]]
 
 Exports the shipped model (`pipeline.serving_model`, flip test on) to a
 temporary directory unless `--export_dir` holds one, then prints:
@@ -24,7 +24,9 @@ temporary directory unless `--export_dir` holds one, then prints:
      malformed JSON, wrong shapes and dtypes, non-image and invalid
      base64, an unknown signature, bodies over the server's limit). A
      failure: a good request not answered 200 with the right θ, a bad one
-     not answered 4xx, or the server dead at the end.
+     not answered 4xx, or the server dead at the end. `--only_mixed`
+     skips sections 1 and 2 (e.g. on a busy machine, where throughput
+     figures mean little).
 
 The last line is one JSON object.
 """
@@ -58,6 +60,7 @@ flags.DEFINE_integer("mixed_requests", 0, "Requests of the good/bad mix; "
                      "0: skip.")
 flags.DEFINE_integer("good_every", 3, "In the mixed run, every n-th request "
                      "is good, the others bad.")
+flags.DEFINE_bool("only_mixed", False, "Run only the mixed run.")
 flags.DEFINE_float("max_body_mb", 1.0, "Server's body limit in the mixed "
                    "run (oversize requests exceed it).")
 
@@ -179,6 +182,25 @@ def main(argv):
   loaded = tf.saved_model.load(rest_api.find_version(export_dir)[0])
   print(f"machine: {timing.machine()}")
   figures = {}
+  if not f.only_mixed:
+    _throughput(f, model, loaded, export_dir, batch_sizes, rng, figures)
+  if f.mixed_requests:
+    counts, failed, alive, elapsed, examples = mixed(
+        export_dir, loaded, f.mixed_requests, f.good_every, model.crop_size,
+        f.max_body_mb, rng)
+    print(f"\n{f.mixed_requests} mixed requests from 8 clients in "
+          f"{elapsed:.0f} s; server alive at the end: {alive}")
+    timing.print_table(["kind", "requests", "failed"],
+                       [[k, n, failed.get(k, 0)] for k, n in counts.items()])
+    for example in examples:
+      print("failure:", example)
+    figures["mixed_requests"] = f.mixed_requests
+    figures["mixed_failures"] = sum(failed.values()) + (0 if alive else 1)
+  timing.print_json(figures)
+
+
+def _throughput(f, model, loaded, export_dir, batch_sizes, rng, figures):
+  """Sections 1 and 2 into `figures`."""
   rows, rates = in_process(model, loaded, batch_sizes, f.repeats, rng)
   print("\nimage → mesh, img/s (flip test on; median of "
         f"{f.repeats} calls)")
@@ -203,19 +225,6 @@ def main(argv):
   for r in rows:
     figures[f"server, {r[0]} clients, req/s"] = round(r[1], 2)
     figures[f"server, {r[0]} clients, ratio"] = round(r[1] / base, 3)
-  if f.mixed_requests:
-    counts, failed, alive, elapsed, examples = mixed(
-        export_dir, loaded, f.mixed_requests, f.good_every, model.crop_size,
-        f.max_body_mb, rng)
-    print(f"\n{f.mixed_requests} mixed requests from 8 clients in "
-          f"{elapsed:.0f} s; server alive at the end: {alive}")
-    timing.print_table(["kind", "requests", "failed"],
-                       [[k, n, failed.get(k, 0)] for k, n in counts.items()])
-    for example in examples:
-      print("failure:", example)
-    figures["mixed_requests"] = f.mixed_requests
-    figures["mixed_failures"] = sum(failed.values()) + (0 if alive else 1)
-  timing.print_json(figures)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ Errors answer {"error": "..."}: 400 for bad requests (malformed JSON, shapes,
 dtypes, values the graph rejects, a body over `max_body_bytes`, refused from
 its Content-Length before reading it), 404 for unknown routes, models,
 versions and signatures, 500 for anything unexpected; the server stays up.
+A refused body is not read, but after the answer the server half-closes
+and discards what the client still sends, for at most `linger_s` ("lingering
+close", as nginx): closing a socket with unread data resets the connection,
+and a client still sending its body would get a broken pipe or reset
+instead of the answer.
 With `batching`, concurrent row-format requests to a signature whose inputs
 all have a leading batch dimension run together (`pipeline.request_batcher`).
 Requests are handled on threads (`http.server.ThreadingHTTPServer`).
@@ -25,7 +30,9 @@ import http.server
 import json
 import logging
 import re
+import socket
 import threading
+import time
 from typing import Optional
 
 from pipeline import request_batcher
@@ -49,6 +56,8 @@ class ServerConfig:
     max_batch_size: most instances per batched run.
     batch_timeout_ms: how long the first request of a batch waits for more.
     max_body_bytes: larger request bodies are refused (400).
+    linger_s: after refusing a body, how long at most the server reads and
+      discards what the client still sends of it before closing.
   """
   model_dir: str
   model_name: str = "default"
@@ -58,6 +67,7 @@ class ServerConfig:
   max_batch_size: int = 32
   batch_timeout_ms: float = 5.0
   max_body_bytes: int = 50 * 1024 * 1024
+  linger_s: float = 10.0
 
   def __post_init__(self):
     if not self.model_name or "/" in self.model_name or ":" in (
@@ -72,6 +82,8 @@ class ServerConfig:
     if self.max_body_bytes < 1:
       raise ValueError(f"max_body_bytes must be positive; got "
                        f"{self.max_body_bytes}.")
+    if not self.linger_s >= 0:
+      raise ValueError(f"linger_s must be ≥ 0; got {self.linger_s}.")
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -80,6 +92,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
   # Headers and body go out in two writes: with Nagle's algorithm the body
   # waits for the client's delayed ACK (~40 ms per request).
   disable_nagle_algorithm = True
+  # Bytes of a refused body the client may still send (None: unknown).
+  _unread: Optional[int] = 0
 
   def log_message(self, fmt, *args):  # pylint: disable=arguments-differ
     logging.debug("%s " + fmt, self.address_string(), *args)
@@ -93,6 +107,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
       self.send_header("Connection", "close")
     self.end_headers()
     self.wfile.write(data)
+
+  def _body_length(self) -> Optional[int]:
+    """The announced body length, None when missing or malformed."""
+    length = self.headers.get("Content-Length")
+    return int(length) if length is not None and length.isdigit() else None
+
+  def handle_expect_100(self):
+    """Invites the body ("100 Continue") only when it will be read; a
+    client waiting for the invitation then never sends a refused body."""
+    length = self._body_length()
+    if length is not None and length <= self.server.app.config.max_body_bytes:
+      return super().handle_expect_100()
+    return True                           # do_POST refuses it
 
   def _route(self):
     match = _ROUTE.match(self.path.split("?", 1)[0])
@@ -114,8 +141,36 @@ class _Handler(http.server.BaseHTTPRequestHandler):
       status, body = 500, {"error": f"internal error: {e}"}
     try:
       self._send(status, body)
+      if self._unread != 0:
+        self._discard_unread()
     except (BrokenPipeError, ConnectionResetError):
       pass
+
+  def _discard_unread(self) -> None:
+    """Lingering close after a refused body: half-closes (the client reads
+    the answer, then EOF) and reads and drops what arrives, 64 KiB at a
+    time, until EOF, the announced length or `linger_s`."""
+    remaining = self._unread
+    self._unread = 0
+    try:
+      self.connection.shutdown(socket.SHUT_WR)
+    except OSError:                       # the client has gone
+      return
+    deadline = time.monotonic() + self.server.app.config.linger_s
+    while remaining is None or remaining > 0:
+      left = deadline - time.monotonic()
+      if left <= 0:
+        return
+      self.connection.settimeout(left)
+      try:
+        chunk = self.rfile.read1(65536 if remaining is None
+                                 else min(65536, remaining))
+      except OSError:                     # includes the timeout
+        return
+      if not chunk:
+        return
+      if remaining is not None:
+        remaining -= len(chunk)
 
   def do_GET(self):  # pylint: disable=invalid-name
     def get():
@@ -128,17 +183,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
   def do_POST(self):  # pylint: disable=invalid-name
     def post():
-      length = self.headers.get("Content-Length")
+      length = self._body_length()
       limit = self.server.app.config.max_body_bytes
-      if length is None or not length.isdigit():
+      if length is None:
         self.close_connection = True
+        self._unread = None               # e.g. chunked: drop what comes
         raise rest_api.ApiError(400, "a Content-Length header is required.")
-      if int(length) > limit:
+      if length > limit:
         self.close_connection = True      # the body is never read
+        self._unread = length
         raise rest_api.ApiError(
-            400, f"request body of {int(length)} bytes exceeds the limit of "
+            400, f"request body of {length} bytes exceeds the limit of "
             f"{limit} bytes.")
-      raw = self.rfile.read(int(length))
+      raw = self.rfile.read(length)
       match = self._route()
       if match["verb"] != "predict":
         raise rest_api.ApiError(

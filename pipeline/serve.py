@@ -34,6 +34,9 @@ _BATCH_TIMEOUT_MS = flags.DEFINE_float(
     "batch_timeout_ms", 5.0, "How long a batch waits for more requests.")
 _MAX_BODY_MB = flags.DEFINE_float("max_body_mb", 50.0,
                                   "Largest request body, MiB.")
+_LINGER_S = flags.DEFINE_float(
+    "linger_s", 10.0, "After refusing a body, how long at most to discard "
+    "what the client still sends of it before closing.")
 
 
 def main(argv):
@@ -44,7 +47,8 @@ def main(argv):
       host=_HOST.value, port=_PORT.value, batching=_BATCHING.value,
       max_batch_size=_MAX_BATCH_SIZE.value,
       batch_timeout_ms=_BATCH_TIMEOUT_MS.value,
-      max_body_bytes=int(_MAX_BODY_MB.value * 1024 * 1024)))
+      max_body_bytes=int(_MAX_BODY_MB.value * 1024 * 1024),
+      linger_s=_LINGER_S.value))
   logging.info("serving %s version %d from %s on http://%s:%d/v1/models/%s",
                server.model.name, server.model.version, server.model.path,
                _HOST.value, server.port, server.model.name)

@@ -5,8 +5,10 @@ import base64
 import http.client
 import json
 import os
+import socket
 import tempfile
 import threading
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -57,6 +59,23 @@ class _Client:
 
   def predict(self, body, path=f"/v1/models/{NAME}:predict"):
     return self.request("POST", path, body)
+
+
+def _raw_request(port, head: bytes, body: bytes = b"", timeout=10.0):
+  """Sends `head` (request line and headers) and `body` on a plain socket,
+  then reads until the server closes: (socket, everything read)."""
+  sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+  sock.sendall(head + b"\r\n" + body)
+  answer = b""
+  while chunk := sock.recv(65536):
+    answer += chunk
+  return sock, answer
+
+
+def _head(length: int, *extra: str) -> bytes:
+  lines = [f"POST /v1/models/{NAME}:predict HTTP/1.1", "Host: localhost",
+           f"Content-Length: {length}", *extra]
+  return "".join(line + "\r\n" for line in lines).encode()
 
 
 class RestServerTest(testing.TestCase):
@@ -161,10 +180,74 @@ class RestServerTest(testing.TestCase):
     response = conn.getresponse()
     self.assertEqual(response.status, 400)
     self.assertIn("exceeds the limit", json.loads(response.read())["error"])
+    self.assertTrue(response.will_close)
     conn.close()
     status, _ = self.client().predict(
         {"instances": [[1.0, 2.0, 3.0]] * 2000})     # > 20000 bytes
     self.assertEqual(status, 400)
+
+  @testing.parameters(False, True)
+  def test_body_over_the_limit_sent_in_full_gets_the_answer(self, batching):
+    # 2 MB (100 times the limit), sent whole before reading the answer as
+    # http.client, requests and urllib do: the answer, not a reset.
+    body = b'{"instances": [{"b64": "' + b"A" * 2_000_000 + b'"}]}'
+    for _ in range(5):
+      status, answer = self.client(batching).predict(body)
+      self.assertEqual(status, 400)
+      self.assertIn("exceeds the limit", answer["error"])
+    status, _ = self.client(batching).predict({"instances": [[1, 2, 3]]})
+    self.assertEqual(status, 200)
+
+  def test_chunked_body_without_length_gets_the_answer(self):
+    conn = http.client.HTTPConnection("127.0.0.1", self.servers[False].port,
+                                      timeout=10)
+    conn.request("POST", f"/v1/models/{NAME}:predict",
+                 body=iter([b"x" * 100_000] * 20), encode_chunked=True)
+    response = conn.getresponse()
+    self.assertEqual(response.status, 400)
+    self.assertIn("Content-Length", json.loads(response.read())["error"])
+    conn.close()
+
+  def test_expect_100_continue_invites_only_bodies_it_reads(self):
+    port = self.servers[False].port
+    sock, answer = _raw_request(port, _head(10**9, "Expect: 100-continue"))
+    sock.close()
+    self.assertTrue(answer.startswith(b"HTTP/1.1 400 "), answer[:80])
+    self.assertIn(b"exceeds the limit", answer)
+    body = b'{"instances": [[1, 2, 3]]}'
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+      sock.sendall(_head(len(body), "Expect: 100-continue",
+                         "Connection: close") + b"\r\n")
+      self.assertTrue(sock.recv(100).startswith(b"HTTP/1.1 100 "))
+      sock.sendall(body)
+      answer = b""
+      while chunk := sock.recv(65536):
+        answer += chunk
+    self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:80])
+    self.assertIn(b'"total": 6.0', answer)
+
+  def test_lingering_is_bounded_and_blocks_no_one(self):
+    server = rest_server.start(rest_server.ServerConfig(
+        model_dir=self.base, model_name=NAME, port=0, max_body_bytes=1000,
+        linger_s=2.0))
+    self.addCleanup(server.close)
+    # Announces 10 MB, never sends it and keeps the connection open: the
+    # answer and a half-close come at once ...
+    t0 = time.monotonic()
+    sock, answer = _raw_request(server.port, _head(10 * 1024 * 1024))
+    self.addCleanup(sock.close)
+    self.assertLess(time.monotonic() - t0, 1.5)      # not after linger_s
+    self.assertTrue(answer.startswith(b"HTTP/1.1 400 "), answer[:80])
+    self.assertIn(b"Connection: close", answer)
+    # ... others are served while that connection lingers ...
+    status, _ = _Client(server.port).predict({"instances": [[1, 2, 3]]})
+    self.assertEqual(status, 200)
+    # ... and after linger_s the server has closed it: sending is refused.
+    time.sleep(3.0)
+    with self.assertRaises((BrokenPipeError, ConnectionResetError)):
+      for _ in range(10):
+        sock.sendall(b"A" * 65536)
+        time.sleep(0.05)
 
   @testing.named_parameters(
       ("unknown_model", "POST", "/v1/models/other:predict"),
@@ -238,6 +321,8 @@ class RestServerTest(testing.TestCase):
       rest_server.ServerConfig(model_dir=self.base, model_name="a/b")
     with self.assertRaisesRegex(ValueError, "max_batch_size"):
       rest_server.ServerConfig(model_dir=self.base, max_batch_size=0)
+    with self.assertRaisesRegex(ValueError, "linger_s"):
+      rest_server.ServerConfig(model_dir=self.base, linger_s=-1.0)
 
   def test_missing_model_dir_fails_at_start(self):
     with self.assertRaisesRegex(FileNotFoundError, "does not exist"):
