@@ -96,7 +96,7 @@ class FinetuneConfig:
   learning_rate: float = 8e-5
   alternate_every: int = 1
   keypoint_weight: float = 10.0
-  keypoint_loss: str = "gmof"
+  keypoint_loss: str = "squared"
   keypoint_sigma: float = 20.0
   human2d_loss_weight: float = 1.0
   heatmap_weight: float = 100.0
