@@ -18,6 +18,13 @@ and inside the crop), Ŝ the rendered and S the labelled silhouette (h = 1
 where the example has one, else 0: photos without masks), both in pixels of
 the R×R render grid (R = the ShapePrior's 64), μ = 10.
 
+`keypoint_loss="gmof"` replaces each keypoint's ‖Ŵ_k − W_k‖² by the
+Geman–McClure penalty σ² ρ_σ(‖Ŵ_k − W_k‖) = σ² d² / (σ² + d²) (`pipeline.fit`'s
+ρ, scaled by σ² so that it equals d² for d ≪ σ): a keypoint far off — in
+practice one Human2D missed — pulls with a bounded gradient and costs at most
+μ w_k σ², instead of dominating the loss. σ (`keypoint_sigma`) is given in
+crop pixels and converted to render-grid pixels.
+
 Keypoints with gradients: the value is Human2D's inference decode
 (`human2d.heatmaps.decode`, Taylor refinement), the gradient that of a local
 soft-argmax (the heatmap's positive mass in a (2r+1)² window around the
@@ -46,6 +53,7 @@ from body import keypoints as keypoints_lib
 from body import lbs
 from human2d import config as h2d_config
 from human2d import heatmaps as heatmaps_lib
+from pipeline import fit as fit_lib
 from priors import pose_prior as pose_prior_lib
 from render import camera as camera_lib
 from render import soft_silhouette
@@ -123,6 +131,9 @@ def decode_with_gradients(heatmaps) -> heatmaps_lib.Keypoints2D:
   return heatmaps_lib.Keypoints2D(xy, tf.reduce_max(heatmaps, axis=[1, 2]))
 
 
+KEYPOINT_LOSSES = ("squared", "gmof")
+
+
 class EndToEnd:
   """Human2D, both priors and the body model as one differentiable chain."""
 
@@ -131,7 +142,16 @@ class EndToEnd:
                assets: assets_lib.BodyAssets,
                prior_keypoint_set: str = "COCO_21",
                keypoint_weight: float = 10.0, silhouette_blur: float = 0.1,
-               proxy_cell: float = 0.03, render_jit_compile: bool = True):
+               proxy_cell: float = 0.03, render_jit_compile: bool = True,
+               keypoint_loss: str = "squared", keypoint_sigma: float = 20.0):
+    if keypoint_loss not in KEYPOINT_LOSSES:
+      raise ValueError(f"keypoint_loss must be one of {KEYPOINT_LOSSES}, got "
+                       f"{keypoint_loss!r}.")
+    if not 0 < keypoint_sigma < float("inf"):
+      raise ValueError(f"keypoint_sigma must be positive and finite (crop "
+                       f"pixels), got {keypoint_sigma}.")
+    self.keypoint_loss = keypoint_loss
+    self.keypoint_sigma = keypoint_sigma
     self.human2d = human2d_model
     self.human2d_config = human2d_config
     self.pose_model = pose_model
@@ -214,8 +234,8 @@ class EndToEnd:
         (`human2d.data`'s examples).
 
     Returns:
-      {"keypoints": μ Σ_k w ‖Ŵ − W‖², "silhouette": Σ (Ŝ − S)², "render":
-      their sum}.
+      {"keypoints": μ Σ_k w ‖Ŵ − W‖² (or its Geman–McClure form),
+      "silhouette": Σ (Ŝ − S)², "render": their sum}.
     """
     r, s = self.render_size, self.human2d_config.input_size
     target = tf.cast(batch["keypoints"], tf.float32)
@@ -228,6 +248,9 @@ class EndToEnd:
         pose_prior_lib.normalize_keypoints(target, s), r)
     target = tf.where(weights[..., None] > 0, target, 0.0)
     squared = tf.reduce_sum(tf.square(out.projected - target), -1)
+    if self.keypoint_loss == "gmof":
+      sigma = self.keypoint_sigma * r / s      # crop → render-grid pixels
+      squared = sigma * sigma * fit_lib.geman_mcclure(squared, sigma)
     keypoints = self.keypoint_weight * tf.reduce_mean(
         tf.reduce_sum(weights * squared, -1))
     coverage = tf.cast(batch["silhouette"], tf.float32)[..., None]

@@ -38,6 +38,11 @@ flags.DEFINE_integer("num_steps", 2000, "Iterations, both kinds (paper: 2k).")
 flags.DEFINE_float("learning_rate", 8e-5, "RMSprop rate (paper: 8e-5).")
 flags.DEFINE_integer("alternate_every", 1, "Iterations per alternation block.")
 flags.DEFINE_float("keypoint_weight", 10.0, "μ of the render loss.")
+flags.DEFINE_enum("keypoint_loss", finetuning.FinetuneConfig.keypoint_loss,
+                  ["squared", "gmof"], "Render loss keypoint term: squared "
+                  "(paper) or gmof (Geman–McClure, robust to Human2D misses).")
+flags.DEFINE_float("keypoint_sigma", finetuning.FinetuneConfig.keypoint_sigma,
+                   "Geman–McClure scale σ, crop pixels (gmof only).")
 flags.DEFINE_float("human2d_loss_weight", 1.0, "Human2D's own 2D loss in its "
                    "iterations (0: render loss only).")
 flags.DEFINE_float("rotation_deg", 30.0, "Augmentation: rotation ±deg.")
@@ -61,7 +66,8 @@ def config_from_flags() -> finetuning.FinetuneConfig:
       augment=h2d_config.AugmentConfig(rotation_deg=f.rotation_deg),
       batch_size=f.batch_size, num_steps=f.num_steps,
       learning_rate=f.learning_rate, alternate_every=f.alternate_every,
-      keypoint_weight=f.keypoint_weight,
+      keypoint_weight=f.keypoint_weight, keypoint_loss=f.keypoint_loss,
+      keypoint_sigma=f.keypoint_sigma,
       human2d_loss_weight=f.human2d_loss_weight, seed=f.seed,
       checkpoint_every=f.checkpoint_every, log_every=f.log_every)
 

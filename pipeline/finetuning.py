@@ -73,6 +73,9 @@ class FinetuneConfig:
       8e-5, constant rate, RMSprop).
     alternate_every: iterations per block of the alternation (module doc).
     keypoint_weight: μ of the render loss.
+    keypoint_loss, keypoint_sigma: the render loss's keypoint term,
+      "squared" (the paper's) or "gmof" (Geman–McClure with scale σ in crop
+      pixels; `pipeline.end_to_end`).
     human2d_loss_weight: weight of Human2D's own loss in its iterations
       (0: the render loss only).
     heatmap_weight: λ inside Human2D's own loss.
@@ -93,6 +96,8 @@ class FinetuneConfig:
   learning_rate: float = 8e-5
   alternate_every: int = 1
   keypoint_weight: float = 10.0
+  keypoint_loss: str = "squared"
+  keypoint_sigma: float = 20.0
   human2d_loss_weight: float = 1.0
   heatmap_weight: float = 100.0
   silhouette_blur: float = 0.1
@@ -109,7 +114,12 @@ class FinetuneConfig:
                  "checkpoint_every", "log_every"):
       if getattr(self, name) < 1:
         raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}.")
-    for name in ("learning_rate", "sigma", "silhouette_blur"):
+    if self.keypoint_loss not in end_to_end.KEYPOINT_LOSSES:
+      raise ValueError(f"keypoint_loss must be one of "
+                       f"{end_to_end.KEYPOINT_LOSSES}, got "
+                       f"{self.keypoint_loss!r}.")
+    for name in ("learning_rate", "sigma", "silhouette_blur",
+                 "keypoint_sigma"):
       if not 0 < getattr(self, name) < float("inf"):
         raise ValueError(f"{name} must be positive and finite, got "
                          f"{getattr(self, name)}.")
@@ -162,6 +172,8 @@ def build_chain(config: FinetuneConfig) -> end_to_end.EndToEnd:
       priors_training.load_body(body),
       pretrained.keypoint_set(pose_weights),
       keypoint_weight=config.keypoint_weight,
+      keypoint_loss=config.keypoint_loss,
+      keypoint_sigma=config.keypoint_sigma,
       silhouette_blur=config.silhouette_blur, proxy_cell=config.proxy_cell,
       render_jit_compile=config.render_jit_compile)
 

@@ -1,5 +1,6 @@
 """Tests of pipeline.end_to_end: keypoint decoding with gradients, the
-render loss's values and its gradients into every network."""
+render loss's values (squared and Geman–McClure keypoint terms) and its
+gradients into every network."""
 
 import numpy as np
 import tensorflow as tf
@@ -51,13 +52,14 @@ class SoftArgmaxTest(testing.TestCase):
 
 class RenderLossTest(testing.TestCase):
 
-  def _chain(self):
+  def _chain(self, keypoint_loss="squared", keypoint_sigma=20.0):
     h2d, pose, shape = networks.write_tiny_weights(
         self.create_tempdir().full_path)
     config = finetuning.FinetuneConfig(
         model_dir=self.create_tempdir().full_path, human2d_weights=h2d,
         pose_weights=pose, shape_weights=shape, proxy_cell=0.0,
-        render_jit_compile=False)
+        render_jit_compile=False, keypoint_loss=keypoint_loss,
+        keypoint_sigma=keypoint_sigma)
     return finetuning.build_chain(config)
 
   def _batch(self, chain, rng, n=2):
@@ -74,8 +76,9 @@ class RenderLossTest(testing.TestCase):
         "has_silhouette": tf.constant([1.0] + [0.0] * (n - 1)),
     }
 
-  def test_loss_matches_a_numpy_reference(self):
-    chain = self._chain()
+  @testing.parameters("squared", "gmof")
+  def test_loss_matches_a_numpy_reference(self, keypoint_loss):
+    chain = self._chain(keypoint_loss, keypoint_sigma=12.0)
     batch = self._batch(chain, np.random.default_rng(0))
     out = chain(batch["image"])
     terms = chain.render_loss(out, batch)
@@ -83,6 +86,9 @@ class RenderLossTest(testing.TestCase):
     target = (batch["keypoints"].numpy() + 0.5) * r / s - 0.5
     w = batch["weights"].numpy()
     sq = ((out.projected.numpy() - target) ** 2).sum(-1)
+    if keypoint_loss == "gmof":
+      sigma2 = (12.0 * r / s) ** 2
+      sq = sigma2 * sq / (sigma2 + sq)
     want_kp = 10.0 * np.mean((w * sq).sum(-1))
     m = batch["silhouette"].shape[1]
     cover = batch["silhouette"].numpy().repeat(r // m, 1).repeat(r // m, 2)
@@ -92,8 +98,64 @@ class RenderLossTest(testing.TestCase):
     self.assertAllClose(terms["silhouette"], want_sil, rtol=1e-4)
     self.assertGreater(float(terms["silhouette"]), 0.0)
 
-  def test_gradients_reach_human2d_and_both_priors(self):
-    chain = self._chain()
+  def _keypoint_gradients(self, chain, distances):
+    """d keypoint term / d projected keypoint for one example whose
+    keypoint k lies `distances[k]` render-grid pixels right of its label
+    (label weight 1; the other keypoints on their labels)."""
+    batch = self._batch(chain, np.random.default_rng(2), n=1)
+    k = chain.human2d_config.num_keypoints
+    r, s = chain.render_size, chain.human2d_config.input_size
+    labels = batch["keypoints"].numpy()
+    target = (labels + 0.5) * r / s - 0.5
+    offsets = np.zeros([1, k, 2], np.float32)
+    offsets[0, :len(distances), 0] = distances
+    projected = tf.constant(target + offsets, tf.float32)
+    batch["weights"] = tf.ones([1, k])
+    out = chain(batch["image"])
+    with tf.GradientTape() as tape:
+      tape.watch(projected)
+      loss = chain.render_loss(out._replace(projected=projected),
+                               batch)["keypoints"]
+    grad = tape.gradient(loss, projected).numpy()[0, :len(distances)]
+    return float(loss), np.linalg.norm(grad, axis=-1)
+
+  def test_gmof_bounds_an_outlier_keypoints_gradient(self):
+    sigma = 20.0                               # crop pixels
+    squared, gmof = self._chain("squared"), self._chain("gmof", sigma)
+    r, s = squared.render_size, squared.human2d_config.input_size
+    sigma_r = sigma * r / s                    # render-grid pixels
+    distances = [sigma_r, 3 * sigma_r, 10 * sigma_r, 100 * sigma_r]
+    _, g_sq = self._keypoint_gradients(squared, distances)
+    loss, g_gm = self._keypoint_gradients(gmof, distances)
+    mu = squared.keypoint_weight
+    # Squared: the pull grows with the miss (2 μ d).
+    self.assertAllClose(g_sq, 2 * mu * np.array(distances), rtol=1e-4)
+    # Geman–McClure: every pull is below its maximum, (3√3/8) μ σ at
+    # d = σ/√3, falls as the miss grows, and a far one pulls far less.
+    self.assertTrue(np.all(g_gm <= 3 * np.sqrt(3) / 8 * mu * sigma_r * 1.001))
+    self.assertTrue(np.all(np.diff(g_gm) < 0), g_gm)
+    self.assertLess(g_gm[-1], 1e-3 * g_sq[-1])
+    # And the loss of a miss is capped at μ σ² per keypoint.
+    self.assertLess(loss, mu * sigma_r ** 2 * len(distances))
+
+  def test_gmof_equals_squared_for_small_residuals(self):
+    squared, gmof = self._chain("squared"), self._chain("gmof", 20.0)
+    distances = [0.01, 0.02, 0.05]             # render pixels, ≪ σ (5)
+    l_sq, g_sq = self._keypoint_gradients(squared, distances)
+    l_gm, g_gm = self._keypoint_gradients(gmof, distances)
+    self.assertGreater(l_sq, 0.0)
+    self.assertAllClose(l_gm, l_sq, rtol=1e-3)
+    self.assertAllClose(g_gm, g_sq, rtol=1e-3)
+
+  def test_rejects_bad_keypoint_loss(self):
+    with self.assertRaisesRegex(ValueError, "keypoint_loss"):
+      self._chain("huber")
+    with self.assertRaisesRegex(ValueError, "keypoint_sigma"):
+      self._chain("gmof", 0.0)
+
+  @testing.parameters("squared", "gmof")
+  def test_gradients_reach_human2d_and_both_priors(self, keypoint_loss):
+    chain = self._chain(keypoint_loss)
     batch = self._batch(chain, np.random.default_rng(1))
     with tf.GradientTape() as tape:
       loss = chain.render_loss(chain(batch["image"]), batch)["render"]
