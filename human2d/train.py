@@ -10,8 +10,6 @@ from `python -m human2d.convert`. Defaults follow the paper (RMSprop 3e-4,
 λ = 100); the shipped weights' commands are in `human2d/weights/README.md`.
 """
 
-import os
-
 from absl import app
 from absl import flags
 from absl import logging
@@ -91,15 +89,9 @@ def config_from_flags() -> config_lib.TrainConfig:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  try:
-    config = config_from_flags()
-  except ValueError as e:
-    raise app.UsageError(str(e)) from e
-  progress.write_provenance(
-      os.path.join(config.model_dir, "provenance.json"),
-      ",".join(s.path for s in config.sources))
+  config = progress.config_from_argv(argv, config_from_flags)
+  progress.write_run_provenance(config.model_dir,
+                                ",".join(s.path for s in config.sources))
   result = training.train(config)
   logging.info("done: step %d, weights %s, %.0f s", result.final_step,
                result.weights_path, result.seconds)

@@ -13,8 +13,6 @@ into `model_dir`; `python -m pipeline.evaluate --finetuned=model_dir`
 compares them with the starting weights.
 """
 
-import os
-
 from absl import app
 from absl import flags
 from absl import logging
@@ -67,16 +65,9 @@ def config_from_flags() -> finetuning.FinetuneConfig:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  try:
-    config = config_from_flags()
-  except ValueError as e:
-    raise app.UsageError(str(e)) from e
-  os.makedirs(config.model_dir, exist_ok=True)
-  progress.write_provenance(
-      os.path.join(config.model_dir, "provenance.json"),
-      ",".join(s.path for s in config.sources))
+  config = progress.config_from_argv(argv, config_from_flags)
+  progress.write_run_provenance(config.model_dir,
+                                ",".join(s.path for s in config.sources))
   result = finetuning.finetune(config)
   logging.info("done: step %d, weights %s, %.0f s", result.final_step,
                result.weights, result.seconds)
