@@ -34,8 +34,8 @@ flags.DEFINE_string("output", None, "TFRecord file to write.")
 flags.DEFINE_string("split", "", "lsp/lspet: train, test, all; mpii: train, "
                     "test, all; coco: e.g. train2017, val2017; up3d: train, "
                     "val, test, trainval. Empty: "
-                    + ", ".join(f"{k} {v}" for k, v in DEFAULT_SPLITS.items())
-                    + ".")
+                    + ", ".join(f"{k} {v}" for k, v
+                                in datasets.DEFAULT_SPLITS.items()) + ".")
 flags.DEFINE_string("numbers", "", "lsp/lspet: image numbers to keep, e.g. "
                     "1-800 (1-based, inclusive; ranges separated by ',').")
 flags.DEFINE_string("exclude", "", "lsp/lspet: image numbers to drop, same "
