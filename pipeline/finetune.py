@@ -6,7 +6,8 @@ r"""End-to-end fine-tuning of Human2D and the priors with the render loss.
 
 Flags → a frozen `pipeline.finetuning.FinetuneConfig` → `finetuning.finetune`
 (the alternation of Human2D and priors updates is explained there).
-Starts from the shipped weights unless given; rerunning the same command
+Starts from the shipped weights unless given (`pipeline/weight_flags.py`:
+--human2d_weights, --human2d_config, ...); rerunning the same command
 resumes from the newest checkpoint. Writes `human2d.weights.h5`,
 `pose_prior.weights.h5` and `shape_prior.weights.h5` (with their configs)
 into `model_dir`; `python -m pipeline.evaluate --finetuned=model_dir`
@@ -19,6 +20,7 @@ from absl import logging
 
 from human2d import config as h2d_config
 from pipeline import finetuning
+from pipeline import weight_flags
 from synth import progress
 
 flags.DEFINE_string("model_dir", None, "Checkpoints, config, logs, weights.")
@@ -28,9 +30,6 @@ flags.DEFINE_float("rendered_weight", 0.0, "Weight of rendered images "
                    "(synth.images on the fly, 3D truth unused; 0 = none).")
 flags.DEFINE_list("backgrounds", [], "Folders of background photos for the "
                   "rendered images.")
-flags.DEFINE_string("human2d_weights", "", "Human2D start (default shipped).")
-flags.DEFINE_string("pose_weights", "", "PosePrior start (default shipped).")
-flags.DEFINE_string("shape_weights", "", "ShapePrior start (default shipped).")
 flags.DEFINE_integer("batch_size", 4, "Batch size (paper: 4).")
 flags.DEFINE_integer("num_steps", 2000, "Iterations, both kinds (paper: 2k).")
 flags.DEFINE_float("learning_rate", 8e-5, "RMSprop rate (paper: 8e-5).")
@@ -53,9 +52,7 @@ def config_from_flags() -> finetuning.FinetuneConfig:
   if not sources:
     raise app.UsageError("give --records and/or --rendered_weight > 0.")
   return finetuning.FinetuneConfig(
-      model_dir=f.model_dir, sources=tuple(sources),
-      human2d_weights=f.human2d_weights, pose_weights=f.pose_weights,
-      shape_weights=f.shape_weights,
+      model_dir=f.model_dir, sources=tuple(sources), **weight_flags.paths(),
       augment=h2d_config.AugmentConfig(rotation_deg=f.rotation_deg),
       batch_size=f.batch_size, num_steps=f.num_steps,
       learning_rate=f.learning_rate, alternate_every=f.alternate_every,
