@@ -45,14 +45,11 @@ flags.DEFINE_integer("log_every", 10, "Logging interval (steps).")
 
 def config_from_flags() -> finetuning.FinetuneConfig:
   f = flags.FLAGS
-  sources = [h2d_config.SourceConfig("records", p) for p in f.records]
-  if f.rendered_weight > 0:
-    sources.append(h2d_config.SourceConfig(
-        "rendered", ",".join(f.backgrounds), f.rendered_weight))
-  if not sources:
-    raise app.UsageError("give --records and/or --rendered_weight > 0.")
   return finetuning.FinetuneConfig(
-      model_dir=f.model_dir, sources=tuple(sources), **weight_flags.paths(),
+      model_dir=f.model_dir,
+      sources=h2d_config.data_sources(f.records, f.rendered_weight,
+                                      f.backgrounds),
+      **weight_flags.paths(),
       augment=h2d_config.AugmentConfig(rotation_deg=f.rotation_deg),
       batch_size=f.batch_size, num_steps=f.num_steps,
       learning_rate=f.learning_rate, alternate_every=f.alternate_every,
