@@ -8,7 +8,7 @@ checkpoints so that every run can be rebuilt (`load_json`).
 import dataclasses
 import json
 import os
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Sequence, Tuple
 
 from body import keypoints as keypoints_lib
 
@@ -97,6 +97,28 @@ class SourceConfig:
       raise ValueError(f"source weight must be positive, got {self.weight}.")
     if self.kind == "records" and not self.path:
       raise ValueError("a 'records' source needs a path.")
+
+
+def data_sources(records: Sequence[str] = (), rendered_weight: float = 0.0,
+                 backgrounds: Sequence[str] = (),
+                 record_weights: Sequence[float] = ()
+                 ) -> Tuple[SourceConfig, ...]:
+  """A run's sources from the trainers' flags' values: one "records" source
+  per path (weights `record_weights`, default 1 each), then a "rendered"
+  one over the `backgrounds` folders when `rendered_weight` > 0. A
+  ValueError when there is no source or the weights and records differ in
+  number."""
+  if record_weights and len(record_weights) != len(records):
+    raise ValueError(f"--record_weights has {len(record_weights)} "
+                     f"values for {len(records)} --records.")
+  weights = [float(w) for w in record_weights] or [1.0] * len(records)
+  sources = [SourceConfig("records", p, w) for p, w in zip(records, weights)]
+  if rendered_weight > 0:
+    sources.append(SourceConfig("rendered", ",".join(backgrounds),
+                                rendered_weight))
+  if not sources:
+    raise ValueError("give --records and/or --rendered_weight > 0.")
+  return tuple(sources)
 
 
 @dataclasses.dataclass(frozen=True)

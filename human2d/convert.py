@@ -26,6 +26,7 @@ from absl import logging
 from human2d import datasets
 from human2d import mpii
 from human2d import record
+from synth import progress
 
 flags.DEFINE_enum("dataset", None, sorted(datasets.DEFAULT_SPLITS), "Data set on disk.")
 flags.DEFINE_string("input", None, "The data set's folder.")
@@ -33,8 +34,8 @@ flags.DEFINE_string("output", None, "TFRecord file to write.")
 flags.DEFINE_string("split", "", "lsp/lspet: train, test, all; mpii: train, "
                     "test, all; coco: e.g. train2017, val2017; up3d: train, "
                     "val, test, trainval. Empty: "
-                    + ", ".join(f"{k} {v}" for k, v in DEFAULT_SPLITS.items())
-                    + ".")
+                    + ", ".join(f"{k} {v}" for k, v
+                                in datasets.DEFAULT_SPLITS.items()) + ".")
 flags.DEFINE_string("numbers", "", "lsp/lspet: image numbers to keep, e.g. "
                     "1-800 (1-based, inclusive; ranges separated by ',').")
 flags.DEFINE_string("exclude", "", "lsp/lspet: image numbers to drop, same "
@@ -67,12 +68,7 @@ def config_from_flags() -> datasets.ConvertConfig:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  try:
-    config = config_from_flags()
-  except ValueError as e:
-    raise app.UsageError(str(e)) from e
+  config = progress.config_from_argv(argv, config_from_flags)
   count = record.write(datasets.examples(config), flags.FLAGS.output)
   logging.info("wrote %d examples to %s", count, flags.FLAGS.output)
 

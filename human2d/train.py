@@ -10,8 +10,6 @@ from `python -m human2d.convert`. Defaults follow the paper (RMSprop 3e-4,
 λ = 100); the shipped weights' commands are in `human2d/weights/README.md`.
 """
 
-import os
-
 from absl import app
 from absl import flags
 from absl import logging
@@ -65,19 +63,10 @@ def config_from_flags() -> config_lib.TrainConfig:
   if f.num_stacks:
     overrides["num_stacks"] = f.num_stacks
   model = config_lib.preset(f.preset, **overrides)
-  if f.record_weights and len(f.record_weights) != len(f.records):
-    raise app.UsageError(f"--record_weights has {len(f.record_weights)} "
-                         f"values for {len(f.records)} --records.")
-  weights = [float(w) for w in f.record_weights] or [1.0] * len(f.records)
-  sources = [config_lib.SourceConfig("records", p, w)
-             for p, w in zip(f.records, weights)]
-  if f.rendered_weight > 0:
-    sources.append(config_lib.SourceConfig(
-        "rendered", ",".join(f.backgrounds), f.rendered_weight))
-  if not sources:
-    raise app.UsageError("give --records and/or --rendered_weight > 0.")
   return config_lib.TrainConfig(
-      model_dir=f.model_dir, model=model, sources=tuple(sources),
+      model_dir=f.model_dir, model=model,
+      sources=config_lib.data_sources(f.records, f.rendered_weight,
+                                      f.backgrounds, f.record_weights),
       augment=config_lib.AugmentConfig(
           rotation_deg=f.rotation_deg, scale_min=f.scale_min,
           scale_max=f.scale_max),
@@ -91,15 +80,9 @@ def config_from_flags() -> config_lib.TrainConfig:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  try:
-    config = config_from_flags()
-  except ValueError as e:
-    raise app.UsageError(str(e)) from e
-  progress.write_provenance(
-      os.path.join(config.model_dir, "provenance.json"),
-      ",".join(s.path for s in config.sources))
+  config = progress.config_from_argv(argv, config_from_flags)
+  progress.write_run_provenance(config.model_dir,
+                                ",".join(s.path for s in config.sources))
   result = training.train(config)
   logging.info("done: step %d, weights %s, %.0f s", result.final_step,
                result.weights_path, result.seconds)

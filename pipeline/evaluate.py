@@ -19,6 +19,8 @@ from absl import flags
 
 from pipeline import evaluation
 from pipeline import model as model_lib
+from pipeline import weight_flags
+from synth import progress
 
 flags.DEFINE_integer("num_images", 64, "Held-out rendered images.")
 flags.DEFINE_integer("seed", evaluation.EvaluateConfig.seed,
@@ -26,28 +28,24 @@ flags.DEFINE_integer("seed", evaluation.EvaluateConfig.seed,
 flags.DEFINE_list("backgrounds", [], "Folders of background photos.")
 flags.DEFINE_integer("batch_size", 16, "Images per model call.")
 flags.DEFINE_integer("fit_steps", 40, "Test-time fit steps (0: no fit rows).")
-flags.DEFINE_string("human2d_weights", "", "Human2D (default shipped).")
-flags.DEFINE_string("pose_weights", "", "PosePrior (default shipped).")
-flags.DEFINE_string("shape_weights", "", "ShapePrior (default shipped).")
 flags.DEFINE_string("finetuned", "", "A pipeline.finetune model_dir: adds "
                     "its weights' rows.")
 
 
+def config_from_flags() -> evaluation.EvaluateConfig:
+  f = flags.FLAGS
+  return evaluation.EvaluateConfig(
+      num_images=f.num_images, seed=f.seed,
+      background_dirs=tuple(f.backgrounds), batch_size=f.batch_size,
+      fit_steps=f.fit_steps)
+
+
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  config = progress.config_from_argv(argv, config_from_flags)
   f = flags.FLAGS
   logging.getLogger().setLevel(logging.INFO)
-  try:
-    config = evaluation.EvaluateConfig(
-        num_images=f.num_images, seed=f.seed,
-        background_dirs=tuple(f.backgrounds), batch_size=f.batch_size,
-        fit_steps=f.fit_steps)
-  except ValueError as e:
-    raise app.UsageError(str(e)) from e
   models = {"feed-forward": model_lib.BodyFromImage.load(
-      f.human2d_weights or None, pose_weights=f.pose_weights or None,
-      shape_weights=f.shape_weights or None)}
+      **weight_flags.load_kwargs())}
   if f.finetuned:
     if not os.path.isdir(f.finetuned):
       raise app.UsageError(f"--finetuned {f.finetuned!r} is not a folder.")

@@ -18,6 +18,7 @@ from absl import flags  # pylint: disable=g-import-not-at-top
 
 from pipeline import model  # pylint: disable=g-import-not-at-top
 from pipeline import serving_model  # pylint: disable=g-import-not-at-top
+from pipeline import weight_flags  # pylint: disable=g-import-not-at-top
 
 _OUTPUT = flags.DEFINE_string("output", None, "Base directory; the model goes "
                               "to OUTPUT/<version>.")
@@ -27,22 +28,11 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing "
                                "version.")
 _FLIP_TEST = flags.DEFINE_bool("flip_test", True, "Flip test in Human2D and "
                                "the PosePrior (2× the network cost).")
-_H2D_WEIGHTS = flags.DEFINE_string("human2d_weights", "", "Human2D weights "
-                                   "(.weights.h5); empty: the shipped ones.")
-_H2D_CONFIG = flags.DEFINE_string("human2d_config", "", "Its config JSON; "
-                                  "empty: beside the weights.")
-_POSE_WEIGHTS = flags.DEFINE_string("pose_weights", "", "PosePrior weights; "
-                                    "empty: the shipped ones.")
-_SHAPE_WEIGHTS = flags.DEFINE_string("shape_weights", "", "ShapePrior "
-                                     "weights; empty: the shipped ones.")
 
 
 def main(argv):
   del argv
-  net = model.BodyFromImage.load(_H2D_WEIGHTS.value or None,
-                                 _H2D_CONFIG.value or None,
-                                 _POSE_WEIGHTS.value or None,
-                                 _SHAPE_WEIGHTS.value or None,
+  net = model.BodyFromImage.load(**weight_flags.load_kwargs(),
                                  flip_test=_FLIP_TEST.value)
   path = serving_model.export(net, _OUTPUT.value, _VERSION.value,
                               _OVERWRITE.value)

@@ -6,14 +6,13 @@ r"""End-to-end fine-tuning of Human2D and the priors with the render loss.
 
 Flags → a frozen `pipeline.finetuning.FinetuneConfig` → `finetuning.finetune`
 (the alternation of Human2D and priors updates is explained there).
-Starts from the shipped weights unless given; rerunning the same command
+Starts from the shipped weights unless given (`pipeline/weight_flags.py`:
+--human2d_weights, --human2d_config, ...); rerunning the same command
 resumes from the newest checkpoint. Writes `human2d.weights.h5`,
 `pose_prior.weights.h5` and `shape_prior.weights.h5` (with their configs)
 into `model_dir`; `python -m pipeline.evaluate --finetuned=model_dir`
 compares them with the starting weights.
 """
-
-import os
 
 from absl import app
 from absl import flags
@@ -21,6 +20,7 @@ from absl import logging
 
 from human2d import config as h2d_config
 from pipeline import finetuning
+from pipeline import weight_flags
 from synth import progress
 
 flags.DEFINE_string("model_dir", None, "Checkpoints, config, logs, weights.")
@@ -30,9 +30,6 @@ flags.DEFINE_float("rendered_weight", 0.0, "Weight of rendered images "
                    "(synth.images on the fly, 3D truth unused; 0 = none).")
 flags.DEFINE_list("backgrounds", [], "Folders of background photos for the "
                   "rendered images.")
-flags.DEFINE_string("human2d_weights", "", "Human2D start (default shipped).")
-flags.DEFINE_string("pose_weights", "", "PosePrior start (default shipped).")
-flags.DEFINE_string("shape_weights", "", "ShapePrior start (default shipped).")
 flags.DEFINE_integer("batch_size", 4, "Batch size (paper: 4).")
 flags.DEFINE_integer("num_steps", 2000, "Iterations, both kinds (paper: 2k).")
 flags.DEFINE_float("learning_rate", 8e-5, "RMSprop rate (paper: 8e-5).")
@@ -53,16 +50,11 @@ flags.DEFINE_integer("log_every", 10, "Logging interval (steps).")
 
 def config_from_flags() -> finetuning.FinetuneConfig:
   f = flags.FLAGS
-  sources = [h2d_config.SourceConfig("records", p) for p in f.records]
-  if f.rendered_weight > 0:
-    sources.append(h2d_config.SourceConfig(
-        "rendered", ",".join(f.backgrounds), f.rendered_weight))
-  if not sources:
-    raise app.UsageError("give --records and/or --rendered_weight > 0.")
   return finetuning.FinetuneConfig(
-      model_dir=f.model_dir, sources=tuple(sources),
-      human2d_weights=f.human2d_weights, pose_weights=f.pose_weights,
-      shape_weights=f.shape_weights,
+      model_dir=f.model_dir,
+      sources=h2d_config.data_sources(f.records, f.rendered_weight,
+                                      f.backgrounds),
+      **weight_flags.paths(),
       augment=h2d_config.AugmentConfig(rotation_deg=f.rotation_deg),
       batch_size=f.batch_size, num_steps=f.num_steps,
       learning_rate=f.learning_rate, alternate_every=f.alternate_every,
@@ -73,16 +65,9 @@ def config_from_flags() -> finetuning.FinetuneConfig:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  try:
-    config = config_from_flags()
-  except ValueError as e:
-    raise app.UsageError(str(e)) from e
-  os.makedirs(config.model_dir, exist_ok=True)
-  progress.write_provenance(
-      os.path.join(config.model_dir, "provenance.json"),
-      ",".join(s.path for s in config.sources))
+  config = progress.config_from_argv(argv, config_from_flags)
+  progress.write_run_provenance(config.model_dir,
+                                ",".join(s.path for s in config.sources))
   result = finetuning.finetune(config)
   logging.info("done: step %d, weights %s, %.0f s", result.final_step,
                result.weights, result.seconds)

@@ -26,6 +26,7 @@ from absl import logging  # pylint: disable=g-import-not-at-top
 from pipeline import model  # pylint: disable=g-import-not-at-top
 from pipeline import prediction  # pylint: disable=g-import-not-at-top
 from pipeline import video  # pylint: disable=g-import-not-at-top
+from pipeline import weight_flags  # pylint: disable=g-import-not-at-top
 
 _INPUT = flags.DEFINE_string("input", None, "An image, a folder of images, "
                              "or a video (.mp4, .avi, .mov, .mkv, ...).")
@@ -46,14 +47,6 @@ _TEMPORAL_SIGMA = flags.DEFINE_float(
     "temporal_sigma", 1.5, "Videos: smoothing width in frames of each "
     "tracked person's pose and translation; 0: per-frame poses (one shape "
     "per person either way).")
-_H2D_WEIGHTS = flags.DEFINE_string("human2d_weights", "", "Human2D weights "
-                                   "(.weights.h5); empty: the shipped ones.")
-_H2D_CONFIG = flags.DEFINE_string("human2d_config", "", "Its config JSON; "
-                                  "empty: beside the weights.")
-_POSE_WEIGHTS = flags.DEFINE_string("pose_weights", "", "PosePrior weights; "
-                                    "empty: the shipped ones.")
-_SHAPE_WEIGHTS = flags.DEFINE_string("shape_weights", "", "ShapePrior "
-                                     "weights; empty: the shipped ones.")
 
 
 def main(argv):
@@ -62,10 +55,7 @@ def main(argv):
       input=_INPUT.value, output_dir=_OUTPUT.value, keypoints=_KEYPOINTS.value,
       boxes=_BOXES.value, focal=_FOCAL.value, fit_steps=_FIT_STEPS.value,
       min_score=_MIN_SCORE.value, temporal_sigma=_TEMPORAL_SIGMA.value)
-  net = model.BodyFromImage.load(_H2D_WEIGHTS.value or None,
-                                 _H2D_CONFIG.value or None,
-                                 _POSE_WEIGHTS.value or None,
-                                 _SHAPE_WEIGHTS.value or None)
+  net = model.BodyFromImage.load(**weight_flags.load_kwargs())
   if video.is_video(config.input):
     summary = video.run_video(config, net, log=print)
     print(f"{summary['succeeded']} of {summary['frames']} frames done in "

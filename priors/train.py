@@ -17,7 +17,6 @@ TFRecords), or the path of an `.npz` of `priors.data` arrays.
 """
 
 import logging as std_logging
-import os
 
 from absl import app
 from absl import flags
@@ -130,9 +129,8 @@ def main(argv):
   std_logging.getLogger().setLevel(std_logging.INFO)
   config = config_from_flags()
   data = config.data.source
-  progress.write_provenance(
-      os.path.join(config.model_dir, "provenance.json"),
-      data if data != "generate" else config.data.cache)
+  progress.write_run_provenance(
+      config.model_dir, data if data != "generate" else config.data.cache)
   result = training.train(config)
   logging.info("done: step %d (from %d) in %.0f s; weights at %s",
                result.final_step, result.start_step, result.seconds,

@@ -15,6 +15,15 @@ update it is unknown and the summary says so.
 (`write_provenance`; priors.train writes `<model_dir>/provenance.json`):
 package versions, the git commit of the code (when it runs from a checkout)
 and a fingerprint of the input data. Binaries of any package can use both.
+
+A job's binary starts the same way in every package:
+
+    def main(argv):
+      config = progress.config_from_argv(argv, config_from_flags)
+      progress.write_run_provenance(config.model_dir, data_source)
+
+(stray arguments and a config's ValueError become absl's UsageError: the
+message and the usage text, exit status 1, no traceback).
 """
 
 import hashlib
@@ -24,7 +33,13 @@ import os
 import platform
 import subprocess
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence, TypeVar
+
+from absl import app
+
+T = TypeVar("T")
+
+PROVENANCE_FILE = "provenance.json"
 
 PACKAGES = ("numpy", "scipy", "tensorflow", "keras", "tensorflow-graphics",
             "opencv-python-headless", "absl-py")
@@ -172,3 +187,23 @@ def write_provenance(path: str, data_source: str = "") -> dict:
     f.write("\n")
   os.replace(tmp, path)
   return record
+
+
+def write_run_provenance(model_dir: str, data_source: str = "") -> dict:
+  """`write_provenance` to `<model_dir>/provenance.json` (the folder made
+  when missing); returns the record."""
+  return write_provenance(os.path.join(model_dir, PROVENANCE_FILE),
+                          data_source)
+
+
+def config_from_argv(argv: Sequence[str],
+                     config_from_flags: Callable[[], T]) -> T:
+  """A binary's `config_from_flags()`, its argv (program name first) free of
+  stray arguments; those and a `ValueError` of the config raise
+  `app.UsageError` with the message, which absl prints with the usage."""
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  try:
+    return config_from_flags()
+  except ValueError as e:
+    raise app.UsageError(str(e)) from e

@@ -1,5 +1,6 @@
 """BUILD stays true: every .py file has a target, deps match imports,
-libraries never read absl flags."""
+libraries never read absl flags (but `*_flags.py` ones, flags shared by
+binaries, which only binaries and tests depend on)."""
 
 import os
 
@@ -8,6 +9,10 @@ from tests import testing
 
 PACKAGES = ("body", "render", "synth", "runtime", "priors", "human2d",
             "pipeline", "tests", "benchmarks")
+
+
+def _is_flags_module(path: str) -> bool:
+  return path.endswith("_flags.py")
 
 
 class BuildFilesTest(testing.TestCase):
@@ -89,10 +94,19 @@ class BuildFilesTest(testing.TestCase):
     offenders = []
     for path, owners in self.by_src.items():
       if owners[0].kind == "py_library" and path.endswith(".py") and (
-          not path.startswith("tests/")):
+          not path.startswith("tests/")) and not _is_flags_module(path):
         if build_graph.imports_absl_flags(os.path.join(self.root, path)):
           offenders.append(path)
     self.assertEqual(offenders, [], "flags belong in binaries only")
+
+  def test_flags_modules_serve_binaries_only(self):
+    flags_labels = {owners[0].label for path, owners in self.by_src.items()
+                    if _is_flags_module(path)}
+    self.assertIn("//pipeline:weight_flags", flags_labels)
+    wrong = [(t.label, dep) for t in self.targets.values()
+             if t.kind == "py_library" for dep in t.deps
+             if build_graph.resolve(dep, t.package) in flags_labels]
+    self.assertEqual(wrong, [], "only binaries and tests use *_flags.py")
 
   def test_checker_catches_a_library_reading_flags(self):
     path = os.path.join(self.create_tempdir().full_path, "m.py")

@@ -46,6 +46,22 @@ class ConfigTest(testing.TestCase):
     with self.assertRaisesRegex(ValueError, "weight"):
       config.SourceConfig("rendered", weight=0)
 
+  def test_data_sources(self):
+    self.assertEqual(
+        config.data_sources(["a", "b"], 0.5, ["/bg1", "/bg2"], ["2", "3"]),
+        (config.SourceConfig("records", "a", 2.0),
+         config.SourceConfig("records", "b", 3.0),
+         config.SourceConfig("rendered", "/bg1,/bg2", 0.5)))
+    self.assertEqual(config.data_sources(["a"]),
+                     (config.SourceConfig("records", "a", 1.0),))
+    self.assertEqual(config.data_sources(rendered_weight=1.0),
+                     (config.SourceConfig("rendered", "", 1.0),))
+    with self.assertRaisesRegex(ValueError, "give --records"):
+      config.data_sources([], 0.0, ["/bg"])
+    with self.assertRaisesRegex(ValueError,
+                                "--record_weights has 1 values for 2"):
+      config.data_sources(["a", "b"], record_weights=["1"])
+
   def test_json_round_trip(self):
     cfg = config.TrainConfig(
         model_dir="/tmp/x", model=config.preset("tiny"),

@@ -4,10 +4,10 @@ on the bundled body)."""
 
 import numpy as np
 
-from body import bundled
 from synth import plausibility
 from synth import pose_prior
 from tests import testing
+from tests.synth import skeleton
 
 
 def _pose(**controls):
@@ -55,9 +55,7 @@ class PlausibilityTest(testing.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    assets = bundled.load_model()
-    rest = assets.j_regressor @ assets.v_template
-    cls.rest, cls.parents = rest - rest[0], assets.parents
+    cls.rest, cls.parents = skeleton.bundled_rest_skeleton()
 
   def _check(self, theta):
     return plausibility.is_plausible(theta, self.rest, self.parents)[0]

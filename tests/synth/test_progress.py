@@ -1,9 +1,11 @@
-"""Tests for synth/progress.py: rate and ETA without the first step, and
-the provenance record."""
+"""Tests for synth/progress.py: rate and ETA without the first step, the
+provenance record, and a binary's start (argv, config errors)."""
 
 import hashlib
 import json
 import os
+
+from absl import app
 
 from synth import progress as progress_lib
 from tests import testing
@@ -73,6 +75,42 @@ class ProgressTest(testing.TestCase):
     with open(out) as f:
       self.assertEqual(json.load(f), written)
     self.assertEqual(os.listdir(os.path.dirname(out)), ["provenance.json"])
+
+  def test_write_run_provenance_goes_into_the_model_dir(self):
+    model_dir = os.path.join(self.create_tempdir().full_path, "new", "run")
+    written = progress_lib.write_run_provenance(model_dir, "generate")
+    with open(os.path.join(model_dir, "provenance.json")) as f:
+      self.assertEqual(json.load(f), written)
+    self.assertEqual(written["data"]["source"], "generate")
+    self.assertEqual(os.listdir(model_dir), ["provenance.json"])
+
+
+class ConfigFromArgvTest(testing.TestCase):
+
+  def test_returns_the_config(self):
+    self.assertEqual(progress_lib.config_from_argv(["prog"], lambda: 7), 7)
+
+  def test_stray_arguments_are_a_usage_error(self):
+    calls = []
+    with self.assertRaisesRegex(app.UsageError,
+                                r"unexpected arguments: \['extra'\]"):
+      progress_lib.config_from_argv(["prog", "extra"],
+                                    lambda: calls.append(1))
+    self.assertEqual(calls, [])   # The flags are not read.
+
+  def test_a_value_error_becomes_a_usage_error(self):
+    def bad_config():
+      raise ValueError("batch_size must be positive, got 0.")
+    with self.assertRaisesRegex(app.UsageError,
+                                "batch_size must be positive, got 0") as e:
+      progress_lib.config_from_argv(["prog"], bad_config)
+    self.assertIsInstance(e.exception.__cause__, ValueError)
+
+  def test_other_errors_pass_through(self):
+    def broken():
+      raise KeyError("x")
+    with self.assertRaises(KeyError):
+      progress_lib.config_from_argv(["prog"], broken)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,13 @@ from its own joint positions."""
 
 import numpy as np
 
-from body import bundled
 from synth import joint_limits as jl
 from synth import mocap
 from synth import plausibility
 from synth import pose_prior
 from synth import retarget
 from tests import testing
+from tests.synth import skeleton
 
 
 class RetargetTest(testing.TestCase):
@@ -17,9 +17,7 @@ class RetargetTest(testing.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    assets = bundled.load_model()
-    rest = assets.j_regressor @ assets.v_template
-    cls.rest, cls.parents = rest - rest[0], assets.parents
+    cls.rest, cls.parents = skeleton.bundled_rest_skeleton()
 
   def _poses(self, n):
     """Prior poses whose rotations joint positions observe: leaves, spine,
