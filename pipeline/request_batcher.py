@@ -5,12 +5,18 @@ One worker thread takes the first waiting request, keeps collecting
 compatible ones (same signature, same dtypes and shapes past the batch axis)
 for up to `timeout_s` or until `max_batch_size` rows, concatenates their
 inputs along axis 0, runs the signature once and hands each request its rows
-of every output. Incompatible requests wait for the next batch. If the
-batched run fails (one request's value poisons it, e.g. bytes that are not an
-image) or an output does not split by rows, each request of the batch is run
-alone, so every caller gets its own answer or its own error.
+of every output. It waits only while the batch holds fewer rows than the
+largest of the last `HISTORY` batches (about the number of clients that
+keep coming back); past that it takes what is already queued and runs. So
+one client stops paying the timeout once it has been alone for `HISTORY`
+batches, and N clients that return a few milliseconds apart after their
+answers still share one batch. Incompatible requests wait for the next
+batch. If the batched run fails (one request's value poisons it, e.g. bytes
+that are not an image) or an output does not split by rows, each request of
+the batch is run alone, so every caller gets its own answer or its own error.
 """
 
+import collections
 import queue
 import threading
 import time
@@ -20,6 +26,8 @@ import numpy as np
 
 Inputs = Dict[str, np.ndarray]
 RunFn = Callable[[str, Inputs], Dict[str, np.ndarray]]
+
+HISTORY = 8     # batches whose largest size sets how many rows to wait for
 
 
 class _Pending:
@@ -39,7 +47,8 @@ class _Pending:
 class RequestBatcher:
   """Collects requests for up to `timeout_s` or `max_batch_size` rows.
 
-  `batches_run` counts signature runs (for tests and benchmarks).
+  `batches_run` counts signature runs and `waits_expired` the batches that
+  waited out the whole timeout (for tests and benchmarks).
   """
 
   def __init__(self, run_fn: RunFn, max_batch_size: int = 32,
@@ -54,6 +63,8 @@ class RequestBatcher:
     self._queue: "queue.Queue[Optional[_Pending]]" = queue.Queue()
     self._held: List[_Pending] = []     # incompatible with the last batch
     self.batches_run = 0
+    self.waits_expired = 0
+    self._sizes = collections.deque([max_batch_size], maxlen=HISTORY)
     self._worker = threading.Thread(target=self._loop, daemon=True,
                                     name="request-batcher")
     self._worker.start()
@@ -87,13 +98,15 @@ class RequestBatcher:
       batch, rows = [first], first.rows
       deadline = time.monotonic() + self.timeout_s
       skipped = []
+      expect = min(max(self._sizes), self.max_batch_size)
       while rows < self.max_batch_size:
-        left = deadline - time.monotonic()
+        left = deadline - time.monotonic() if rows < expect else 0.0
         if left <= 0 and self._queue.empty():
           break
         try:
           item = self._next(max(left, 0.0))
         except queue.Empty:
+          self.waits_expired += left > 0
           break
         if item is None:                 # close(): finish this batch first
           self._queue.put(None)
@@ -104,6 +117,7 @@ class RequestBatcher:
         else:
           skipped.append(item)
       self._held = skipped + self._held
+      self._sizes.append(rows)
       self._execute(batch)
 
   def _execute(self, batch: List[_Pending]):
