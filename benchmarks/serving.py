@@ -114,13 +114,18 @@ def in_process(model: model_lib.BodyFromImage, loaded, batch_sizes, repeats,
   return rows, rates
 
 
-def served(export_dir, loaded, client_counts, requests, seconds, timeout_ms,
-           rng):
-  """Rows of section 2: (clients, req/s, median ms, failures)."""
+def _good_probes(loaded, rng):
+  """8 good requests (JPEGs) with the θ the in-process export gives them."""
   jpegs = _jpegs(rng, 8)
   thetas = loaded.signatures["serving_default"](
       image_bytes=tf.constant(jpegs))["theta"].numpy()
-  probes = [clients_lib.good_probe(j, t) for j, t in zip(jpegs, thetas)]
+  return [clients_lib.good_probe(j, t) for j, t in zip(jpegs, thetas)]
+
+
+def served(export_dir, loaded, client_counts, requests, seconds, timeout_ms,
+           rng):
+  """Rows of section 2: (clients, req/s, median ms, failures)."""
+  probes = _good_probes(loaded, rng)
   port = clients_lib.free_port()
   process = clients_lib.start_server(export_dir, NAME, port, [
       "--batching", f"--batch_timeout_ms={timeout_ms}"])
@@ -140,10 +145,7 @@ def served(export_dir, loaded, client_counts, requests, seconds, timeout_ms,
 def mixed(export_dir, loaded, total, good_every, crop_size, max_body_mb,
           rng):
   """Section 3: (counts by kind, failures by kind, server alive)."""
-  jpegs = _jpegs(rng, 8)
-  thetas = loaded.signatures["serving_default"](
-      image_bytes=tf.constant(jpegs))["theta"].numpy()
-  good = [clients_lib.good_probe(j, t) for j, t in zip(jpegs, thetas)]
+  good = _good_probes(loaded, rng)
   bad = clients_lib.bad_probes(rng, crop_size,
                                int(1.5 * max_body_mb * 1024 * 1024))
   probes = [good[i % len(good)] if i % good_every == 0
