@@ -34,6 +34,9 @@ flags.DEFINE_integer("batch_size", 4, "Batch size (paper: 4).")
 flags.DEFINE_integer("num_steps", 2000, "Iterations, both kinds (paper: 2k).")
 flags.DEFINE_float("learning_rate", 8e-5, "RMSprop rate (paper: 8e-5).")
 flags.DEFINE_integer("alternate_every", 1, "Iterations per alternation block.")
+flags.DEFINE_enum("update", "both", list(finetuning.UPDATES),
+                  "Networks that learn: both (alternating), priors (Human2D "
+                  "frozen) or human2d (priors frozen).")
 flags.DEFINE_float("keypoint_weight", 10.0, "μ of the render loss.")
 flags.DEFINE_enum("keypoint_loss", finetuning.FinetuneConfig.keypoint_loss,
                   ["squared", "gmof"], "Render loss keypoint term: squared "
@@ -58,6 +61,7 @@ def config_from_flags() -> finetuning.FinetuneConfig:
       augment=h2d_config.AugmentConfig(rotation_deg=f.rotation_deg),
       batch_size=f.batch_size, num_steps=f.num_steps,
       learning_rate=f.learning_rate, alternate_every=f.alternate_every,
+      update=f.update,
       keypoint_weight=f.keypoint_weight, keypoint_loss=f.keypoint_loss,
       keypoint_sigma=f.keypoint_sigma,
       human2d_loss_weight=f.human2d_loss_weight, seed=f.seed,

@@ -13,7 +13,9 @@ batch 4, RMSprop at 8e-5.
 Alternation. Iterations take turns in blocks of `alternate_every`: a block
 updates Human2D's weights, the next the priors' (PosePrior and ShapePrior),
 each with its own RMSprop (its own moments), so one block's step never
-moves the other's weights. A Human2D iteration minimises the render loss
+moves the other's weights. `update="priors"` freezes Human2D (every
+iteration updates the priors: the render loss cannot trade Human2D's
+heatmaps for a better mesh), `update="human2d"` freezes the priors. A Human2D iteration minimises the render loss
 plus `human2d_loss_weight` × Human2D's own 2D loss (`human2d.losses`:
 λ·heatmap MSE + silhouette CE, on the same labels), which keeps its outputs
 heatmaps; a priors iteration minimises the render loss alone. Each
@@ -53,6 +55,7 @@ from synth import progress as progress_lib
 from synth import summaries
 
 POSE_NAME = "pose_prior"
+UPDATES = ("both", "priors", "human2d")
 SHAPE_NAME = "shape_prior"
 
 
@@ -72,6 +75,8 @@ class FinetuneConfig:
     batch_size, num_steps, learning_rate: the schedule (paper: 4, 2000,
       8e-5, constant rate, RMSprop).
     alternate_every: iterations per block of the alternation (module doc).
+    update: which networks learn: "both" (the alternation), "priors"
+      (Human2D frozen) or "human2d" (the priors frozen).
     keypoint_weight: μ of the render loss.
     keypoint_loss, keypoint_sigma: the render loss's keypoint term,
       "squared" (the paper's) or "gmof" (Geman–McClure with scale σ in crop
@@ -95,6 +100,7 @@ class FinetuneConfig:
   num_steps: int = 2000
   learning_rate: float = 8e-5
   alternate_every: int = 1
+  update: str = "both"
   keypoint_weight: float = 10.0
   keypoint_loss: str = "squared"
   keypoint_sigma: float = 20.0
@@ -114,6 +120,9 @@ class FinetuneConfig:
                  "checkpoint_every", "log_every"):
       if getattr(self, name) < 1:
         raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}.")
+    if self.update not in UPDATES:
+      raise ValueError(f"update must be one of {UPDATES}, got "
+                       f"{self.update!r}.")
     if self.keypoint_loss not in end_to_end.KEYPOINT_LOSSES:
       raise ValueError(f"keypoint_loss must be one of "
                        f"{end_to_end.KEYPOINT_LOSSES}, got "
@@ -178,8 +187,11 @@ def build_chain(config: FinetuneConfig) -> end_to_end.EndToEnd:
       render_jit_compile=config.render_jit_compile)
 
 
-def updates_human2d(step: int, alternate_every: int) -> bool:
+def updates_human2d(step: int, alternate_every: int,
+                    update: str = "both") -> bool:
   """Whether iteration `step` (0-based) updates Human2D (else the priors)."""
+  if update != "both":
+    return update == "human2d"
   return (step // alternate_every) % 2 == 0
 
 
@@ -246,7 +258,8 @@ def finetune(config: FinetuneConfig,
     except StopIteration:
       raise ValueError(f"the training data ran out at step {current}; "
                        f"sources must be infinite.") from None
-    human2d_turn = updates_human2d(current, config.alternate_every)
+    human2d_turn = updates_human2d(current, config.alternate_every,
+                                   config.update)
     terms = (h2d_step if human2d_turn else priors_step)(batch)
     current += 1
     progress.update(current)

@@ -50,10 +50,29 @@ class FinetuneTest(testing.TestCase):
     self.assertEqual(turns, [True, True, False, False, True, True])
     self.assertTrue(finetuning.updates_human2d(0, 1))
     self.assertFalse(finetuning.updates_human2d(1, 1))
+    for i in range(4):
+      self.assertFalse(finetuning.updates_human2d(i, 1, "priors"))
+      self.assertTrue(finetuning.updates_human2d(i, 1, "human2d"))
+
+  def test_a_frozen_network_keeps_its_weights(self):
+    start = {"human2d": self.h2d, "pose_prior": self.pose,
+             "shape_prior": self.shape}
+    for update, frozen in (("priors", {"human2d"}),
+                           ("human2d", {"pose_prior", "shape_prior"})):
+      result = finetuning.finetune(
+          self._config(update=update, num_steps=2), _batches())
+      for name, path in start.items():
+        moved = np.abs(_weights(result.weights[name]) - _weights(path)).max()
+        if name in frozen:
+          self.assertEqual(moved, 0.0, f"{update}: {name}")
+        else:
+          self.assertGreater(moved, 0.0, f"{update}: {name}")
 
   def test_config_refuses_bad_values(self):
     with self.assertRaisesRegex(ValueError, "alternate_every"):
       self._config(alternate_every=0)
+    with self.assertRaisesRegex(ValueError, "update"):
+      self._config(update="everything")
     with self.assertRaisesRegex(ValueError, "pose_weights"):
       self._config(pose_weights="/nonexistent.weights.h5")
 
