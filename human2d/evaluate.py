@@ -47,8 +47,9 @@ flags.DEFINE_string("lsp", "", "An LSP folder (joints.mat + images/).")
 flags.DEFINE_enum("lsp_kind", "lsp", list(lsp.KINDS), "lsp or lspet.")
 flags.DEFINE_enum("lsp_split", "test", sorted(lsp.SPLITS), "LSP split.")
 flags.DEFINE_string("lsp_masks", "", "With --lsp: a UPi-S1h folder whose "
-                    "person masks (lsp/im%04d_segmentation.png) become the "
-                    "images' silhouettes ('' = keypoints only).")
+                    "person masks (lsp/im%04d_segmentation.png, or "
+                    "lsp_extended/ for lspet) become the images' silhouettes "
+                    "('' = keypoints only).")
 flags.DEFINE_integer("rendered", 0, "Also evaluate on this many held-out "
                      "rendered people (synth.images; PCK and silhouette IoU).")
 flags.DEFINE_integer("rendered_seed", 99991, "Seed of the rendered set (not "
@@ -119,7 +120,6 @@ def main(argv):
   for name, row in rows.items():
     print(f"{name}: {row['images']} images, {row['with silhouette']} with a "
           f"person mask (scored for IoU / fg acc / fg F1 / body F1).")
-  for name, row in rows.items():
     print(f"{name} per keypoint PCK@0.2:",
           ", ".join(f"{k} {v:.0f}" for k, v in row["per keypoint"].items()))
   print(json.dumps({name: {k: v for k, v in row.items()
