@@ -13,26 +13,27 @@ Silhouettes (where a record has a mask), in the original image's pixels,
 as Pavlakos et al. (CVPR 2018) Table 5 and Unite the People score LSP: the
 64² body probability is warped back through the crop's inverse transform
 (`silhouette_to_image`, bilinear; outside the crop is background) and
-thresholded at 0.5; the truth is the record's full-size mask. `segmentation_scores`:
+thresholded at 0.5; the truth is the record's full-size mask.
+`segmentation_scores` gives:
   IoU            of the body, per image, averaged over images (1 for two
                  empty masks).
   fg acc         per-pixel accuracy over the whole image, pooled over the set
-                 (correct pixels of all images / all pixels), as UP's code
-                 (and SPIN's copy of it, "consistent with the original UP-3D
-                 code") computes Table 5's foreground-background accuracy.
-  fg F1          UP's F1: F1 = 2TP / (2TP + FP + FN) of each class (body and
+                 (correct pixels of all images / all pixels), as SPIN's LSP
+                 evaluation does ("consistent with the original UP-3D code",
+                 its comment says): Table 5's fg-bg accuracy.
+  fg F1          UP's F1 (the same code): F1 = 2TP / (2TP + FP + FN) of each class (body and
                  background) from counts pooled over the set, averaged over
-                 the two classes — the figure Table 5 compares against.
+                 the two classes (UP's protocol, which Table 5 follows).
   body F1        the body class's pooled F1 alone (precision and recall of
                  the body). A class absent from both prediction and truth
                  scores 1.
 All in %. Table 5's six-part segmentation needs part labels, which Human2D
 does not predict, so no part accuracy / F1 is computed.
 
-The LSP protocol (`crops_from_records`): each image is cropped from the box of its
-annotated joints, centred, side 1.25 × the box's larger side, resized to the
-network's input, as hourglass papers evaluate LSP; predictions are mapped
-back to image pixels and PCK is computed there.
+The LSP protocol (`crops_from_records`): each image is cropped from the box
+of its annotated joints, centred, side 1.25 × the box's larger side,
+resized to the network's input, as hourglass papers evaluate LSP;
+predictions are mapped back to image pixels and PCK is computed there.
 """
 
 from typing import Dict, Iterable, List, NamedTuple, Sequence
