@@ -21,9 +21,10 @@ thresholded at 0.5; the truth is the record's full-size mask.
                  (correct pixels of all images / all pixels), as SPIN's LSP
                  evaluation does ("consistent with the original UP-3D code",
                  its comment says): Table 5's fg-bg accuracy.
-  fg F1          UP's F1 (the same code): F1 = 2TP / (2TP + FP + FN) of each class (body and
-                 background) from counts pooled over the set, averaged over
-                 the two classes (UP's protocol, which Table 5 follows).
+  fg F1          UP's F1 (the same code): 2TP / (2TP + FP + FN) of each
+                 class (body and background) from counts pooled over the
+                 set, averaged over the two classes (UP's protocol, which
+                 Table 5 follows).
   body F1        the body class's pooled F1 alone (precision and recall of
                  the body). A class absent from both prediction and truth
                  scores 1.
