@@ -26,7 +26,7 @@ images, and a mask whose size differs from its image is an error) and
 channel; a few are missing, e.g. im00050); its `mpii/` masks are numbered
 by UP's own index into MPII and are not read here. `with_s1h_silhouettes`
 attaches these masks to `human2d.lsp.examples`, keeping the images that
-have one.
+have one (or all of them: `human2d.evaluate --lsp_masks`).
 """
 
 import dataclasses
@@ -182,10 +182,13 @@ def _attach(ex: record.Example, folder, pattern):
 
 
 def with_s1h_silhouettes(lsp_examples: Iterable[record.Example],
-                         s1h_root: str, kind: str,
-                         skip_bad: bool = False) -> Iterator[record.Example]:
+                         s1h_root: str, kind: str, skip_bad: bool = False,
+                         keep_missing: bool = False
+                         ) -> Iterator[record.Example]:
   """`human2d.lsp.examples(…, kind)` with UPi-S1h's mask of each image as
-  the silhouette; images without a mask are left out (and counted).
+  the silhouette; images without a mask are left out (and counted), or
+  kept without a silhouette when `keep_missing` (evaluation: their
+  keypoints still count).
 
   Raises:
     ValueError: when the mask folder is missing, or naming the mask whose
@@ -200,8 +203,11 @@ def with_s1h_silhouettes(lsp_examples: Iterable[record.Example],
                              pattern)
     if out is None:
       missing += 1
+      if keep_missing:
+        yield ex
     else:
       yield out
   if missing:
     logging.warning("%s: %d %s images had no (usable) UPi-S1h mask and were "
-                    "left out.", folder, missing, kind)
+                    "%s.", folder, missing, kind,
+                    "kept without one" if keep_missing else "left out")

@@ -111,6 +111,19 @@ class Up3dTest(testing.TestCase):
       self.assertEqual(p["image"].numpy(), ex.image)
 
 
+def write_s1h(s1h, kind, masks):
+  """UPi-S1h's mask files {image number: bool [H, W]} for LSP ("lsp") or
+  LSPET ("lspet") under `s1h/data/`."""
+  sub, pattern = up3d.S1H_FOLDERS[kind]
+  folder = os.path.join(s1h, "data", sub)
+  os.makedirs(folder, exist_ok=True)
+  for n, mask in masks.items():
+    image = np.asarray(mask, np.uint8) * 255
+    if kind == "lspet":   # RGB: the mask in the first (red) channel.
+      image = np.stack([1 - mask, np.zeros_like(image), image], -1)
+    cv2.imwrite(os.path.join(folder, pattern.format(n)), image)
+
+
 class UpiS1hTest(testing.TestCase):
 
   def write(self, kind, masks, lsp_size=(60, 40)):
@@ -120,14 +133,7 @@ class UpiS1hTest(testing.TestCase):
     test_lsp.write_fixture(lsp_root, kind, xy, np.zeros([3, 14]) if
                            kind == "lsp" else np.ones([3, 14]), lsp_size)
     s1h = self.create_tempdir().full_path
-    sub, pattern = up3d.S1H_FOLDERS[kind]
-    folder = os.path.join(s1h, "data", sub)
-    os.makedirs(folder)
-    for n, mask in masks.items():
-      image = np.asarray(mask, np.uint8) * 255
-      if kind == "lspet":   # RGB: the mask in the first (red) channel.
-        image = np.stack([1 - mask, np.zeros_like(image), image], -1)
-      cv2.imwrite(os.path.join(folder, pattern.format(n)), image)
+    write_s1h(s1h, kind, masks)
     return lsp_root, s1h
 
   def test_lsp_masks_attached_missing_left_out(self):
@@ -143,6 +149,14 @@ class UpiS1hTest(testing.TestCase):
     self.assertAllEqual(decode(exs[1].silhouette) > 0, ~mask)
     self.assertEqual(exs[0].source, "lsp+upi_s1h")
     self.assertEqual(exs[0].labelled.sum(), 14)
+    with self.assertLogs(level="WARNING") as logs:
+      kept = list(up3d.with_s1h_silhouettes(
+          lsp.examples(lsp_root, "lsp"), s1h, "lsp", keep_missing=True))
+    self.assertIn("1 lsp images had no", logs.output[0])
+    self.assertIn("kept without one", logs.output[0])
+    self.assertEqual([(e.name, bool(e.silhouette)) for e in kept],
+                     [("im0001.jpg", True), ("im0002.jpg", False),
+                      ("im0003.jpg", True)])
 
   def test_lspet_red_channel_and_size_check(self):
     mask = np.zeros([60, 40], bool)
