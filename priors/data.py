@@ -42,6 +42,7 @@ from body import finite
 from body import keypoints as keypoints_lib
 from body import rotation
 from priors import pose_sources
+from priors import roll as roll_lib
 from runtime import input_order
 from synth import corruption
 from synth import pose_bank as pose_bank_lib
@@ -71,6 +72,9 @@ class DataConfig:
       left and right swap, `mirror_example`). It doubles the poses seen,
       which helped short runs over few poses and cost a little over many
       (priors/weights/README.md), so it is off by default.
+    roll: fraction of examples seen by a camera rolled about its optical
+      axis by an angle uniform in [−π, π) (`priors.roll`): upside-down and
+      tilted bodies, which the viewpoint sampler never draws.
     poses: where generated examples' poses come from (structured / wide
       families, a pose bank, left-out families or activities).
   """
@@ -82,6 +86,7 @@ class DataConfig:
   noise: corruption.CorruptionConfig = corruption.CorruptionConfig()
   clean_fraction: float = 0.2
   mirror: float = 0.0
+  roll: float = 0.0
   poses: pose_sources.PoseSourceConfig = pose_sources.PoseSourceConfig()
 
   def __post_init__(self):
@@ -105,8 +110,10 @@ class DataConfig:
     if not 0.0 <= self.clean_fraction <= 1.0:
       raise ValueError(f"clean_fraction must be in [0, 1], got "
                        f"{self.clean_fraction}.")
-    if not 0.0 <= self.mirror <= 1.0:
-      raise ValueError(f"mirror must be in [0, 1], got {self.mirror}.")
+    for name in ("mirror", "roll"):
+      if not 0.0 <= getattr(self, name) <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got "
+                         f"{getattr(self, name)}.")
 
 
 def weak_perspective_from_samples(batch: sample_lib.SampleBatch,
@@ -285,7 +292,7 @@ def _select(mask, a, b):
 
 def to_batch(arrays, noise: corruption.CorruptionConfig,
              clean_fraction: float, seed, keypoint_set: str = "COCO_17",
-             mirror: float = 0.0):
+             mirror: float = 0.0, roll: float = 0.0, pelvis=None):
   """Adds the derived tensors to a batch of arrays (a dict of tensors):
 
     inputs    `[B, K, 2]` corrupted keypoints, `confidence` `[B, K]`
@@ -293,14 +300,25 @@ def to_batch(arrays, noise: corruption.CorruptionConfig,
     keypoint_weight `[B, K]` 1 for keypoints inside the crop
 
   A fraction `mirror` of the examples is first replaced by its mirror image
-  (`mirror_example`).
+  (`mirror_example`), then a fraction `roll` by a rolled view
+  (`priors.roll`; `pelvis` from `roll.rest_pelvis` of the body model).
   """
   seed = tf.cast(seed, tf.int64)
+  size = tf.shape(arrays["theta"])[0]
   if mirror > 0:
     flip = tf.random.stateless_uniform(
-        [tf.shape(arrays["theta"])[0]],
-        tf.random.experimental.stateless_fold_in(seed, 1)) < mirror
+        [size], tf.random.experimental.stateless_fold_in(seed, 1)) < mirror
     arrays = _select(flip, mirror_example(arrays, keypoint_set), arrays)
+  if roll > 0:
+    if pelvis is None:
+      raise ValueError("roll > 0 needs the body model's rest pelvis "
+                       "(priors.roll.rest_pelvis).")
+    turn = tf.random.stateless_uniform(
+        [size], tf.random.experimental.stateless_fold_in(seed, 2)) < roll
+    angles = roll_lib.random_angles(
+        size, tf.random.experimental.stateless_fold_in(seed, 3))
+    arrays = _select(turn, roll_lib.roll_example(arrays, angles, pelvis),
+                     arrays)
   out = dict(arrays)
   seeds = tf.random.experimental.stateless_split(seed, num=2)
   noisy, confidence, _ = corruption.corrupt(
@@ -324,6 +342,7 @@ def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
                  seed: int, training: bool = True,
                  keypoint_set: str = "COCO_17",
                  mirror: float = 0.0, start_step: int = 0,
+                 roll: float = 0.0, pelvis=None,
                  input_context: Optional[tf.distribute.InputContext] = None
                  ) -> tf.data.Dataset:
   """Batches of `to_batch` dicts.
@@ -340,7 +359,8 @@ def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
         {k: arrays[k] for k in ARRAY_KEYS}).batch(batch_size)
     ds = ds.enumerate().map(
         lambda i, a: to_batch(a, noise, clean_fraction, tf.stack(
-            [tf.cast(seed, tf.int64), i]), keypoint_set, mirror),
+            [tf.cast(seed, tf.int64), i]), keypoint_set, mirror, roll,
+                            pelvis),
         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(2)
   tensors = {k: tf.constant(arrays[k]) for k in ARRAY_KEYS}
@@ -352,7 +372,7 @@ def make_dataset(arrays: Dict[str, np.ndarray], batch_size: int,
     batch = {k: tf.gather(v, indices) for k, v in tensors.items()}
     return to_batch(batch, noise, clean_fraction, tf.stack(
         [tf.cast(seed, tf.int64), step * replicas + replica]), keypoint_set,
-                    mirror)
+                    mirror, roll, pelvis)
 
   ds = order.map(examples, num_parallel_calls=tf.data.AUTOTUNE,
                  deterministic=True)

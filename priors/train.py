@@ -49,6 +49,9 @@ flags.DEFINE_float("noise_sigma", corruption.CorruptionConfig().sigma,
 flags.DEFINE_float("clean_fraction", 0.2, "Fraction of uncorrupted inputs.")
 flags.DEFINE_float("mirror", 0.0,
                    "Fraction of examples replaced by their mirror image.")
+flags.DEFINE_float("roll", 0.0,
+                   "Fraction of examples seen by a camera rolled about its "
+                   "optical axis (uniform angle; upside-down bodies).")
 flags.DEFINE_enum("pose_mode", "structured", list(pose_sources.MODES),
                   "Pose families: the original ten or the wide set.")
 flags.DEFINE_string("pose_bank", "", "Pose bank .npz mixed into the poses.")
@@ -99,7 +102,7 @@ def config_from_flags() -> config_lib.TrainConfig:
           source=f.data, num_examples=f.num_examples, seed=f.data_seed,
           keypoint_set=f.keypoint_set, cache=f.data_cache,
           noise=corruption.CorruptionConfig(sigma=f.noise_sigma),
-          clean_fraction=f.clean_fraction, mirror=f.mirror,
+          clean_fraction=f.clean_fraction, mirror=f.mirror, roll=f.roll,
           poses=pose_sources.PoseSourceConfig(
               mode=f.pose_mode, pose_bank=f.pose_bank,
               bank_fraction=f.bank_fraction, leave_out=tuple(f.leave_out))),

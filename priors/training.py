@@ -34,6 +34,7 @@ from priors import config as config_lib
 from priors import data as data_lib
 from priors import losses
 from priors import pose_prior
+from priors import roll as roll_lib
 from priors import shape_prior
 from synth import summaries
 from render import camera as camera_lib
@@ -270,12 +271,15 @@ def train(config: config_lib.TrainConfig,
     logging.info("initialised from %s", config.init_weights)
   start_step = int(step.numpy())
 
+  pelvis = roll_lib.rest_pelvis(assets) if config.data.roll > 0 else None
+
   def dataset_fn(input_context):
     return data_lib.make_dataset(
         arrays, config.batch_size, config.data.noise,
         config.data.clean_fraction, seed=config.seed,
         keypoint_set=config.data.keypoint_set, mirror=config.data.mirror,
-        start_step=start_step, input_context=input_context)
+        start_step=start_step, input_context=input_context,
+        roll=config.data.roll, pelvis=pelvis)
 
   iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
   computer = LossComputer(config, assets)
