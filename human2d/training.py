@@ -34,6 +34,7 @@ from human2d import data as data_lib
 from human2d import hourglass
 from human2d import losses
 from runtime import checkpoints
+from runtime import loop
 from runtime import strategy as strategy_lib
 from synth import progress as progress_lib
 from synth import summaries
@@ -175,48 +176,44 @@ def train(config: config_lib.TrainConfig,
 
   t0 = time.time()
   progress = progress_lib.Progress(config.num_steps, start=start)
-  last: Dict[str, float] = {}
-  current = start
-  while current < config.num_steps:
-    try:
-      batch = next(it)
-    except StopIteration:
-      raise ValueError(f"the training data ran out at step {current}; "
-                       f"sources must be infinite.") from None
-    terms, hms, sils = train_step(batch)
-    current += 1
-    progress.update(current)
-    if current % config.log_every == 0 or current == config.num_steps:
-      last = {k: float(v) for k, v in terms.items()}
-      if not all(np.isfinite(v) for v in last.values()):
-        raise FloatingPointError(
-            f"loss is {last} at step {current}; nothing was exported. Lower "
-            f"the learning rate ({config.learning_rate}) or check the data.")
-      lr = float(optimizer.learning_rate)
-      images_per_s = (progress.rate or 0.0) * config.batch_size
-      logging.info(
-          "step %d/%d  loss %.4f (heatmap %.5f, silhouette %.4f)  lr %.2e  "
-          "%.1f img/s  %s", current, config.num_steps, last["total"],
-          last["heatmap"], last["silhouette"], lr, images_per_s,
-          progress.summary())
-      with writer.as_default():
-        for k, v in last.items():
-          summaries.scalar("loss/" + k, v, current)
-        summaries.scalar("learning_rate", lr, current)
-        summaries.scalar("images_per_second", images_per_s, current)
+
+  def log(current, outputs) -> Dict[str, float]:
+    last = {k: float(v) for k, v in outputs[0].items()}
+    if not all(np.isfinite(v) for v in last.values()):
+      raise FloatingPointError(
+          f"loss is {last} at step {current}; nothing was exported. Lower "
+          f"the learning rate ({config.learning_rate}) or check the data.")
+    lr = float(optimizer.learning_rate)
+    images_per_s = (progress.rate or 0.0) * config.batch_size
+    logging.info(
+        "step %d/%d  loss %.4f (heatmap %.5f, silhouette %.4f)  lr %.2e  "
+        "%.1f img/s  %s", current, config.num_steps, last["total"],
+        last["heatmap"], last["silhouette"], lr, images_per_s,
+        progress.summary())
+    with writer.as_default():
+      for k, v in last.items():
+        summaries.scalar("loss/" + k, v, current)
+      summaries.scalar("learning_rate", lr, current)
+      summaries.scalar("images_per_second", images_per_s, current)
+    return last
+
+  def write_images(current, batch, outputs):
     if current % config.image_every == 0 and role.is_chief:
+      _, hms, sils = outputs
       local = strategy.experimental_local_results
       with writer.as_default():
         summaries.image("prediction", heatmap_picture(
             local(batch["image"])[0][:4], local(hms)[0][:4],
             local(sils)[0][:4]), current)
-    if current % config.checkpoint_every == 0:
-      keeper.save(current)
-  if current > start and current % config.checkpoint_every:
-    keeper.save(current)
+
+  end = loop.run(lambda _, batch: train_step(batch), it, start=start,
+                 num_steps=config.num_steps, log_every=config.log_every,
+                 checkpoint_every=config.checkpoint_every, save=keeper.save,
+                 on_log=log, on_step=write_images, progress=progress)
   weights = save_final(model, config, role)
-  return TrainResult(final_step=current, start_step=start, last_losses=last,
-                     weights_path=weights, seconds=time.time() - t0)
+  return TrainResult(final_step=end.final_step, start_step=start,
+                     last_losses=end.last_log or {}, weights_path=weights,
+                     seconds=time.time() - t0)
 
 
 def save_final(model: keras.Model, config: config_lib.TrainConfig,

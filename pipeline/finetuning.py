@@ -51,6 +51,7 @@ from pipeline import end_to_end
 from priors import pretrained
 from priors import training as priors_training
 from runtime import checkpoints
+from runtime import loop
 from synth import progress as progress_lib
 from synth import summaries
 
@@ -250,39 +251,35 @@ def finetune(config: FinetuneConfig,
   priors_step = make_step(chain.prior_variables, opt_priors, 0.0)
   t0 = time.time()
   progress = progress_lib.Progress(config.num_steps, start=start)
-  last: Dict[str, float] = {}
-  current = start
-  while current < config.num_steps:
-    try:
-      batch = next(it)
-    except StopIteration:
-      raise ValueError(f"the training data ran out at step {current}; "
-                       f"sources must be infinite.") from None
-    human2d_turn = updates_human2d(current, config.alternate_every,
+
+  def one_step(index, batch) -> Tuple[Dict[str, tf.Tensor], bool]:
+    human2d_turn = updates_human2d(index, config.alternate_every,
                                    config.update)
-    terms = (h2d_step if human2d_turn else priors_step)(batch)
-    current += 1
-    progress.update(current)
-    if current % config.log_every == 0 or current == config.num_steps:
-      last = {k: float(v) for k, v in terms.items()}
-      end_to_end.check_finite(last, current)
-      images_per_s = (progress.rate or 0.0) * config.batch_size
-      logging.info("step %d/%d (%s)  render %.2f (keypoints %.2f, "
-                   "silhouette %.2f)  human2d %.4f  %.1f img/s  %s", current,
-                   config.num_steps, "human2d" if human2d_turn else "priors",
-                   last["render"], last["keypoints"], last["silhouette"],
-                   last["human2d"], images_per_s, progress.summary())
-      with writer.as_default():
-        for k, v in last.items():
-          summaries.scalar("loss/" + k, v, current)
-        summaries.scalar("images_per_second", images_per_s, current)
-    if current % config.checkpoint_every == 0:
-      keeper.save(current)
-  if current > start and current % config.checkpoint_every:
-    keeper.save(current)
+    return (h2d_step if human2d_turn else priors_step)(batch), human2d_turn
+
+  def log(current, outputs) -> Dict[str, float]:
+    terms, human2d_turn = outputs
+    last = {k: float(v) for k, v in terms.items()}
+    end_to_end.check_finite(last, current)
+    images_per_s = (progress.rate or 0.0) * config.batch_size
+    logging.info("step %d/%d (%s)  render %.2f (keypoints %.2f, "
+                 "silhouette %.2f)  human2d %.4f  %.1f img/s  %s", current,
+                 config.num_steps, "human2d" if human2d_turn else "priors",
+                 last["render"], last["keypoints"], last["silhouette"],
+                 last["human2d"], images_per_s, progress.summary())
+    with writer.as_default():
+      for k, v in last.items():
+        summaries.scalar("loss/" + k, v, current)
+      summaries.scalar("images_per_second", images_per_s, current)
+    return last
+
+  end = loop.run(one_step, it, start=start, num_steps=config.num_steps,
+                 log_every=config.log_every,
+                 checkpoint_every=config.checkpoint_every, save=keeper.save,
+                 on_log=log, progress=progress)
   weights = export(chain, config)
-  return FinetuneResult(final_step=current, start_step=start,
-                        last_losses=last, weights=weights,
+  return FinetuneResult(final_step=end.final_step, start_step=start,
+                        last_losses=end.last_log or {}, weights=weights,
                         seconds=time.time() - t0)
 
 
