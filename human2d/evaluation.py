@@ -243,9 +243,8 @@ def crops_from_records(path: str, keypoint_set: str, size: int,
   Returns:
     dict of NumPy arrays: `crops` `[N, S, S, 3]` uint8, `keypoints` (image
     pixels) `[N, K, 2]`, `labelled` `[N, K]`, `transforms` `[N, 2, 3]`
-    (crop → image), `has_silhouette` `[N]`, `head_size` `[N]` (image
-    pixels), and lists `masks` (each record's PNG person mask, b"" where
-    none) and `names`.
+    (crop → image), `head_size` `[N]` (image pixels), and lists `masks`
+    (each record's PNG person mask, b"" where none) and `names`.
   """
   ds = tf.data.TFRecordDataset(record.record_files(path)).map(
       record.parse_fn(keypoint_set))
@@ -253,21 +252,19 @@ def crops_from_records(path: str, keypoint_set: str, size: int,
     ds = ds.take(limit)
   out: Dict[str, List] = {k: [] for k in (
       "crops", "keypoints", "labelled", "transforms", "masks",
-      "has_silhouette", "head_size", "names")}
+      "head_size", "names")}
   for ex in ds:
     image = tf.io.decode_image(ex["image"], channels=3,
                                expand_animations=False)
     centre, side = data_lib.box_crop(ex["box"])
     t = data_lib.crop_transform(centre, side, size)
     crop = data_lib.warp_image(image, t, size)
-    mask = ex["silhouette"].numpy()
     out["crops"].append(np.clip(np.round(crop.numpy()), 0, 255).astype(
         np.uint8))
     out["keypoints"].append(ex["keypoints"].numpy())
     out["labelled"].append(ex["labelled"].numpy())
     out["transforms"].append(t.numpy())
-    out["masks"].append(mask)
-    out["has_silhouette"].append(len(mask) > 0)
+    out["masks"].append(ex["silhouette"].numpy())
     out["head_size"].append(float(ex["head_size"]))
     out["names"].append(ex["name"].numpy().decode())
   if not out["crops"]:

@@ -15,11 +15,12 @@ updates Human2D's weights, the next the priors' (PosePrior and ShapePrior),
 each with its own RMSprop (its own moments), so one block's step never
 moves the other's weights. `update="priors"` freezes Human2D (every
 iteration updates the priors: the render loss cannot trade Human2D's
-heatmaps for a better mesh), `update="human2d"` freezes the priors. A Human2D iteration minimises the render loss
-plus `human2d_loss_weight` × Human2D's own 2D loss (`human2d.losses`:
-λ·heatmap MSE + silhouette CE, on the same labels), which keeps its outputs
-heatmaps; a priors iteration minimises the render loss alone. Each
-iteration is one gradient step; `num_steps` counts both kinds.
+heatmaps for a better mesh), `update="human2d"` freezes the priors.
+A Human2D iteration minimises the render loss plus `human2d_loss_weight` ×
+Human2D's own 2D loss (`human2d.losses`: λ·heatmap MSE + silhouette CE, on
+the same labels), which keeps its outputs heatmaps; a priors iteration
+minimises the render loss alone. Each iteration is one gradient step;
+`num_steps` counts both kinds.
 
 `model_dir` follows `human2d.training`: `config.json` (a rerun with other
 settings is refused), checkpoints every `checkpoint_every` steps (both
@@ -56,8 +57,8 @@ from synth import progress as progress_lib
 from synth import summaries
 
 POSE_NAME = "pose_prior"
-UPDATES = ("both", "priors", "human2d")
 SHAPE_NAME = "shape_prior"
+UPDATES = ("both", "priors", "human2d")
 
 
 @dataclasses.dataclass(frozen=True)
