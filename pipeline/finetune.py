@@ -45,6 +45,14 @@ flags.DEFINE_float("keypoint_sigma", finetuning.FinetuneConfig.keypoint_sigma,
                    "Geman–McClure scale σ, crop pixels (gmof only).")
 flags.DEFINE_float("human2d_loss_weight", 1.0, "Human2D's own 2D loss in its "
                    "iterations (0: render loss only).")
+flags.DEFINE_float("prior_loss_weight", 0.0, "The priors' own training loss "
+                   "on synthetic bodies in their iterations (0: render loss "
+                   "only, as in the paper; keeps their depth right).")
+flags.DEFINE_integer("prior_examples", finetuning.FinetuneConfig.prior_examples,
+                     "Synthetic bodies generated for --prior_loss_weight.")
+flags.DEFINE_integer("prior_batch_size",
+                     finetuning.FinetuneConfig.prior_batch_size,
+                     "Synthetic bodies per priors iteration.")
 flags.DEFINE_float("rotation_deg", 30.0, "Augmentation: rotation ±deg.")
 flags.DEFINE_integer("seed", 0, "Seed of data order and augmentation.")
 flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint interval (steps).")
@@ -64,7 +72,10 @@ def config_from_flags() -> finetuning.FinetuneConfig:
       update=f.update,
       keypoint_weight=f.keypoint_weight, keypoint_loss=f.keypoint_loss,
       keypoint_sigma=f.keypoint_sigma,
-      human2d_loss_weight=f.human2d_loss_weight, seed=f.seed,
+      human2d_loss_weight=f.human2d_loss_weight,
+      prior_loss_weight=f.prior_loss_weight,
+      prior_examples=f.prior_examples, prior_batch_size=f.prior_batch_size,
+      seed=f.seed,
       checkpoint_every=f.checkpoint_every, log_every=f.log_every)
 
 

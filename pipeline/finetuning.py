@@ -19,7 +19,10 @@ heatmaps for a better mesh), `update="human2d"` freezes the priors.
 A Human2D iteration minimises the render loss plus `human2d_loss_weight` ×
 Human2D's own 2D loss (`human2d.losses`: λ·heatmap MSE + silhouette CE, on
 the same labels), which keeps its outputs heatmaps; a priors iteration
-minimises the render loss alone. Each iteration is one gradient step;
+minimises the render loss plus `prior_loss_weight` × the priors' own
+training loss on synthetic bodies (`pipeline.synthetic_loss`; 0, the
+paper's setting, leaves the render loss alone), which keeps the PosePrior's
+depth right where 2D labels cannot. Each iteration is one gradient step;
 `num_steps` counts both kinds.
 
 `model_dir` follows `human2d.training`: `config.json` (a rerun with other
@@ -49,6 +52,7 @@ from human2d import inference as h2d_inference
 from human2d import losses as h2d_losses
 from human2d import training as h2d_training
 from pipeline import end_to_end
+from pipeline import synthetic_loss
 from priors import pretrained
 from priors import training as priors_training
 from runtime import checkpoints
@@ -85,6 +89,10 @@ class FinetuneConfig:
       pixels; `pipeline.end_to_end`).
     human2d_loss_weight: weight of Human2D's own loss in its iterations
       (0: the render loss only).
+    prior_loss_weight: weight of the priors' own loss on synthetic bodies
+      in their iterations (0: the render loss only, as in the paper).
+    prior_examples, prior_batch_size: the synthetic bodies generated for
+      it at the start of a run, and the batch of each priors iteration.
     heatmap_weight: λ inside Human2D's own loss.
     silhouette_blur, proxy_cell, render_jit_compile: the soft silhouette
       (`pipeline.fit.FitConfig`'s meanings).
@@ -107,6 +115,9 @@ class FinetuneConfig:
   keypoint_loss: str = "squared"
   keypoint_sigma: float = 20.0
   human2d_loss_weight: float = 1.0
+  prior_loss_weight: float = 0.0
+  prior_examples: int = 4000
+  prior_batch_size: int = 32
   heatmap_weight: float = 100.0
   silhouette_blur: float = 0.1
   proxy_cell: float = 0.03
@@ -119,7 +130,8 @@ class FinetuneConfig:
     if not self.model_dir:
       raise ValueError("model_dir must not be empty.")
     for name in ("batch_size", "num_steps", "alternate_every",
-                 "checkpoint_every", "log_every"):
+                 "checkpoint_every", "log_every", "prior_examples",
+                 "prior_batch_size"):
       if getattr(self, name) < 1:
         raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}.")
     if self.update not in UPDATES:
@@ -134,8 +146,11 @@ class FinetuneConfig:
       if not 0 < getattr(self, name) < float("inf"):
         raise ValueError(f"{name} must be positive and finite, got "
                          f"{getattr(self, name)}.")
+    if self.prior_batch_size > self.prior_examples:
+      raise ValueError(f"prior_batch_size ({self.prior_batch_size}) must "
+                       f"not exceed prior_examples ({self.prior_examples}).")
     for name in ("keypoint_weight", "human2d_loss_weight", "heatmap_weight",
-                 "proxy_cell"):
+                 "prior_loss_weight", "proxy_cell"):
       if not 0 <= getattr(self, name) < float("inf"):
         raise ValueError(f"{name} must be ≥ 0 and finite, got "
                          f"{getattr(self, name)}.")
@@ -197,6 +212,13 @@ def updates_human2d(step: int, alternate_every: int,
   return (step // alternate_every) % 2 == 0
 
 
+def priors_turns_before(step: int, alternate_every: int,
+                        update: str = "both") -> int:
+  """How many of iterations 0 … step − 1 update the priors."""
+  return sum(not updates_human2d(i, alternate_every, update)
+             for i in range(step))
+
+
 def finetune(config: FinetuneConfig,
              dataset: Optional[tf.data.Dataset] = None) -> FinetuneResult:
   """Fine-tunes (or resumes) the run of `config`; `dataset` (batches of
@@ -226,6 +248,15 @@ def finetune(config: FinetuneConfig,
   it = iter(dataset.skip(start))
   writer = tf.summary.create_file_writer(os.path.join(config.model_dir,
                                                       "train"))
+  anchor, anchor_it = None, None
+  if config.prior_loss_weight > 0 and config.update != "human2d":
+    anchor = synthetic_loss.SyntheticPriorLoss(
+        config.pose_weights or pretrained.POSE_WEIGHTS,
+        config.shape_weights or pretrained.SHAPE_WEIGHTS,
+        config.prior_examples, config.prior_batch_size, config.seed + 1)
+    # Batch j of the synthetic set goes with the j-th priors iteration.
+    anchor_it = iter(anchor.dataset(priors_turns_before(
+        start, config.alternate_every, config.update)))
 
   def losses_of(batch):
     out = chain(batch["image"])
@@ -237,10 +268,15 @@ def finetune(config: FinetuneConfig,
 
   def make_step(variables, optimizer, own_weight):
     @tf.function
-    def train_step(batch):
+    def train_step(batch, synthetic=None):
       with tf.GradientTape() as tape:
         terms = losses_of(batch)
         total = terms["render"] + own_weight * terms["human2d"]
+        if synthetic is not None:
+          anchored, parts = anchor(chain.pose_model, chain.shape_model,
+                                   synthetic)
+          terms.update({"synthetic_" + k: v for k, v in parts.items()})
+          total += config.prior_loss_weight * anchored
       grads = tape.gradient(total, variables)
       optimizer.apply_gradients(zip(grads, variables))
       step.assign_add(1)
@@ -256,18 +292,23 @@ def finetune(config: FinetuneConfig,
   def one_step(index, batch) -> Tuple[Dict[str, tf.Tensor], bool]:
     human2d_turn = updates_human2d(index, config.alternate_every,
                                    config.update)
-    return (h2d_step if human2d_turn else priors_step)(batch), human2d_turn
+    if human2d_turn:
+      return h2d_step(batch), True
+    synthetic = next(anchor_it) if anchor_it is not None else None
+    return priors_step(batch, synthetic), False
 
   def log(current, outputs) -> Dict[str, float]:
     terms, human2d_turn = outputs
     last = {k: float(v) for k, v in terms.items()}
     end_to_end.check_finite(last, current)
     images_per_s = (progress.rate or 0.0) * config.batch_size
+    synthetic = "".join(f"  {k} {v:.3f}" for k, v in last.items()
+                        if k.startswith("synthetic_"))
     logging.info("step %d/%d (%s)  render %.2f (keypoints %.2f, "
-                 "silhouette %.2f)  human2d %.4f  %.1f img/s  %s", current,
+                 "silhouette %.2f)  human2d %.4f%s  %.1f img/s  %s", current,
                  config.num_steps, "human2d" if human2d_turn else "priors",
                  last["render"], last["keypoints"], last["silhouette"],
-                 last["human2d"], images_per_s, progress.summary())
+                 last["human2d"], synthetic, images_per_s, progress.summary())
     with writer.as_default():
       for k, v in last.items():
         summaries.scalar("loss/" + k, v, current)
