@@ -2,8 +2,8 @@
 
     anchor = SyntheticPriorLoss(pose_weights, shape_weights, num_examples,
                                 batch_size, seed)
-    batch = anchor.batch_for(turn)       # turn: the index of a priors update
-    total, terms = anchor(pose_model, shape_model, batch)
+    batches = iter(anchor.dataset(start_turn))  # from that priors update on
+    total, terms = anchor(pose_model, shape_model, next(batches))
 
 End-to-end fine-tuning (`pipeline.finetuning`) sees 2D labels only, and the
 render loss alone lets the PosePrior match the 2D keypoints with poses that
