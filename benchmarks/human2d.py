@@ -13,6 +13,8 @@ Columns:
   ratio       inference / bare (the issue's target: ≥ 0.9).
   flip test   `predict(crops)` with the flip test (twice the network).
   train       one optimiser step (Adam) of the full loss on a fixed batch.
+  train bf16  the same under `--precision=mixed_bfloat16` (bfloat16
+              activations, float32 weights; `human2d.training.dtype_policy`).
 Median of `--repeats` timed calls after one warm-up call; random inputs.
 Prints a table and ends with one JSON line.
 """
@@ -30,6 +32,7 @@ from human2d import config as config_lib
 from human2d import hourglass
 from human2d import inference
 from human2d import losses
+from human2d import training
 
 flags.DEFINE_list("presets", ["small", "paper"], "Presets to time.")
 flags.DEFINE_list("batch_sizes", ["1", "16"], "Inference batch sizes.")
@@ -56,8 +59,18 @@ def measure(name: str, batch_sizes, train_batch: int, repeats: int):
     row[f"inference_b{b}"] = _rate(lambda: plain(x), b, repeats)
     row[f"flip_b{b}"] = _rate(lambda: flip(x), b, repeats)
     row[f"ratio_b{b}"] = row[f"inference_b{b}"] / row[f"bare_b{b}"]
+  repeats = max(2, repeats // 2)
+  row["train"] = _train_rate(model, cfg, train_batch, repeats)
+  with training.dtype_policy("mixed_bfloat16"):
+    mixed = hourglass.build(cfg)
+  row["train_bf16"] = _train_rate(mixed, cfg, train_batch, repeats)
+  return row
+
+
+def _train_rate(model, cfg, train_batch: int, repeats: int) -> float:
+  """Training img/s: one Adam step of the full loss on a fixed batch."""
   opt = keras.optimizers.Adam(1e-4)
-  m, k = cfg.heatmap_size, cfg.num_keypoints
+  m, k, s = cfg.heatmap_size, cfg.num_keypoints, cfg.input_size
   batch = {"heatmaps": tf.zeros([train_batch, m, m, k]),
            "weights": tf.ones([train_batch, k]),
            "silhouette": tf.zeros([train_batch, m, m]),
@@ -72,8 +85,7 @@ def measure(name: str, batch_sizes, train_batch: int, repeats: int):
     grads = tape.gradient(loss, model.trainable_variables)
     opt.apply_gradients(zip(grads, model.trainable_variables))
 
-  row["train"] = _rate(step, train_batch, max(2, repeats // 2))
-  return row
+  return _rate(step, train_batch, repeats)
 
 
 def main(argv):
@@ -86,7 +98,7 @@ def main(argv):
   head = ["preset", "params"]
   for b in sizes:
     head += [f"bare b{b}", f"inference b{b}", f"ratio b{b}", f"flip b{b}"]
-  head.append(f"train b{f.train_batch}")
+  head += [f"train b{f.train_batch}", f"train bf16 b{f.train_batch}"]
   print("| " + " | ".join(head) + " |")
   print("|---" * len(head) + "|")
   for r in rows:
@@ -94,7 +106,7 @@ def main(argv):
     for b in sizes:
       cells += [f"{r[f'bare_b{b}']:.1f}", f"{r[f'inference_b{b}']:.1f}",
                 f"{r[f'ratio_b{b}']:.2f}", f"{r[f'flip_b{b}']:.1f}"]
-    cells.append(f"{r['train']:.1f}")
+    cells += [f"{r['train']:.1f}", f"{r['train_bf16']:.1f}"]
     print("| " + " | ".join(cells) + " |")
   print(json.dumps({"benchmark": "human2d", "rows": rows}))
 

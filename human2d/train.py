@@ -50,6 +50,9 @@ flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint interval (steps).")
 flags.DEFINE_integer("log_every", 50, "Logging interval (steps).")
 flags.DEFINE_integer("image_every", 1000, "TensorBoard image interval.")
 flags.DEFINE_string("init_weights", "", "Start from these weights.")
+flags.DEFINE_enum("precision", "float32", list(config_lib.PRECISIONS),
+                  "Training dtype policy: mixed_bfloat16 is ~20 % faster on "
+                  "CPUs with AVX512_BF16 (weights stay float32).")
 flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
                   "tf.distribute strategy (multi_worker: TF_CONFIG names the "
                   "cluster; run the same command on every machine).")
@@ -76,7 +79,7 @@ def config_from_flags() -> config_lib.TrainConfig:
       foreground_weight=f.foreground_weight, sigma=f.sigma, seed=f.seed,
       checkpoint_every=f.checkpoint_every, log_every=f.log_every,
       image_every=f.image_every, init_weights=f.init_weights,
-      strategy=f.strategy)
+      strategy=f.strategy, precision=f.precision)
 
 
 def main(argv):

@@ -17,6 +17,7 @@ on resume and skips the batches already seen, so a resumed run sees the
 same batches as an uninterrupted one.
 """
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -89,15 +90,29 @@ class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
 
 # Settings a resumed run may change (they do not change what is learnt).
 RESUMABLE_CHANGES = ("strategy", "log_every", "image_every",
-                     "checkpoint_every")
+                     "checkpoint_every", "precision")
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+  """Builds layers under the Keras dtype policy `name`, then restores the
+  global one (layers keep the policy they were built with)."""
+  previous = keras.config.dtype_policy()
+  keras.config.set_dtype_policy(name)
+  try:
+    yield
+  finally:
+    keras.config.set_dtype_policy(previous)
 
 
 def heatmap_picture(images, heatmaps, silhouettes):
   """`[B, S, S, 3]` uint8: the crop with the last stack's heatmaps (max over
   keypoints, red) and silhouette (green) blended in."""
   s = images.shape[1]
-  hm = tf.reduce_max(heatmaps[:, -1], axis=-1, keepdims=True)
-  sil = tf.nn.softmax(silhouettes[:, -1], axis=-1)[..., 1:]
+  images = tf.cast(images, tf.float32)
+  hm = tf.reduce_max(tf.cast(heatmaps[:, -1], tf.float32), axis=-1,
+                     keepdims=True)
+  sil = tf.nn.softmax(tf.cast(silhouettes[:, -1], tf.float32), axis=-1)[..., 1:]
   hm = tf.image.resize(tf.clip_by_value(hm, 0, 1), [s, s])
   sil = tf.image.resize(sil, [s, s])
   overlay = tf.concat([hm, sil, tf.zeros_like(hm)], axis=-1) * 255.0
@@ -122,7 +137,8 @@ def train(config: config_lib.TrainConfig,
                                 role, may_differ=RESUMABLE_CHANGES)
   keras.utils.set_random_seed(config.seed)   # Same initial weights per seed.
   with strategy.scope():
-    model = hourglass.build(config.model)
+    with dtype_policy(config.precision):
+      model = hourglass.build(config.model)
     strategy_lib.synchronize_batch_norm(model, strategy)
     optimizer = make_optimizer(config, learning_rate(config))
     # Slots exist before a restore, so the moments are restored too.

@@ -30,7 +30,8 @@ class ConfigTest(testing.TestCase):
   @testing.parameters(
       (dict(learning_rate=float("nan")), "learning_rate"),
       (dict(batch_size=0), "batch_size"), (dict(sources=()), "source"),
-      (dict(optimizer="sgd"), "optimizer"), (dict(model_dir=""), "model_dir"))
+      (dict(optimizer="sgd"), "optimizer"), (dict(model_dir=""), "model_dir"),
+      (dict(precision="float16"), "precision"))
   def test_bad_train_configs(self, kwargs, message):
     base = dict(model_dir="/tmp/x",
                 sources=(config.SourceConfig("records", "a.tfrecord"),))

@@ -2,11 +2,13 @@
 
 import os
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from human2d import config
 from human2d import data
+from human2d import hourglass
 from human2d import training
 from tests import testing
 
@@ -76,6 +78,31 @@ class TrainingTest(testing.TestCase):
     uninterrupted = training.train(whole, ds)
     self.assertAllClose(result.last_losses["total"],
                         uninterrupted.last_losses["total"], rtol=1e-4)
+
+  def test_bfloat16_training_learns_and_exports_float32_weights(self):
+    d = self.create_tempdir().full_path
+    cfg = _config(d, num_steps=60, log_every=5, checkpoint_every=30,
+                  precision="mixed_bfloat16")
+    first = _config(self.create_tempdir().full_path, num_steps=1,
+                    log_every=1, precision="mixed_bfloat16")
+    start = training.train(first, _fixed_batches(first)).last_losses
+    result = training.train(cfg, _fixed_batches(cfg))
+    self.assertTrue(np.isfinite(result.last_losses["total"]))
+    self.assertLess(result.last_losses["total"], 0.5 * start["total"])
+    # The global policy is back to float32, and the weights load into a
+    # float32 model (what inference builds) and predict finite maps there.
+    self.assertEqual(keras.config.dtype_policy().name, "float32")
+    model = hourglass.build(cfg.model)
+    model.load_weights(result.weights_path)
+    self.assertTrue(all(v.dtype == "float32" for v in model.weights))
+    batch = next(iter(_fixed_batches(cfg)))
+    hms, _ = model(batch["image"], training=False)
+    self.assertEqual(hms.dtype, tf.float32)
+    self.assertTrue(np.all(np.isfinite(hms.numpy())))
+    with training.dtype_policy(cfg.precision):
+      mixed = hourglass.build(cfg.model)
+    self.assertEqual(mixed(batch["image"])[0].dtype, tf.bfloat16)
+    self.assertEqual(keras.config.dtype_policy().name, "float32")
 
   def test_rerun_with_other_flags_is_refused_before_writing(self):
     d = self.create_tempdir().full_path
