@@ -88,7 +88,8 @@ class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
     return {}
 
 
-# Settings a resumed run may change (they do not change what is learnt).
+# Settings a resumed run may change: they change neither the model nor the
+# data order (precision changes the arithmetic of the steps that follow).
 RESUMABLE_CHANGES = ("strategy", "log_every", "image_every",
                      "checkpoint_every", "precision")
 

@@ -81,8 +81,10 @@ class TrainingTest(testing.TestCase):
 
   def test_bfloat16_training_learns_and_exports_float32_weights(self):
     d = self.create_tempdir().full_path
+    # image_every < num_steps: the TensorBoard pictures are drawn from
+    # bfloat16 outputs too.
     cfg = _config(d, num_steps=60, log_every=5, checkpoint_every=30,
-                  precision="mixed_bfloat16")
+                  image_every=30, precision="mixed_bfloat16")
     first = _config(self.create_tempdir().full_path, num_steps=1,
                     log_every=1, precision="mixed_bfloat16")
     start = training.train(first, _fixed_batches(first)).last_losses
@@ -92,9 +94,9 @@ class TrainingTest(testing.TestCase):
     # The global policy is back to float32, and the weights load into a
     # float32 model (what inference builds) and predict finite maps there.
     self.assertEqual(keras.config.dtype_policy().name, "float32")
+    self.assertEqual(_file_dtypes(result.weights_path), {np.dtype("float32")})
     model = hourglass.build(cfg.model)
     model.load_weights(result.weights_path)
-    self.assertTrue(all(v.dtype == "float32" for v in model.weights))
     batch = next(iter(_fixed_batches(cfg)))
     hms, _ = model(batch["image"], training=False)
     self.assertEqual(hms.dtype, tf.float32)
@@ -103,6 +105,33 @@ class TrainingTest(testing.TestCase):
       mixed = hourglass.build(cfg.model)
     self.assertEqual(mixed(batch["image"])[0].dtype, tf.bfloat16)
     self.assertEqual(keras.config.dtype_policy().name, "float32")
+
+  def test_dtype_policy_is_restored_after_an_exception(self):
+    with self.assertRaisesRegex(RuntimeError, "inside"):
+      with training.dtype_policy("mixed_bfloat16"):
+        self.assertEqual(keras.config.dtype_policy().name, "mixed_bfloat16")
+        raise RuntimeError("inside")
+    self.assertEqual(keras.config.dtype_policy().name, "float32")
+
+  def test_resume_may_switch_precision(self):
+    # A float32 run dies after its step-2 checkpoint; the rerun asks for
+    # bfloat16 (allowed: RESUMABLE_CHANGES) and finishes from step 2, while a
+    # changed num_steps is still refused.
+    d = self.create_tempdir().full_path
+    first = _config(d, num_steps=6, checkpoint_every=2, log_every=2)
+    ds = _fixed_batches(first)
+    with self.assertRaisesRegex(ValueError, "ran out"):
+      training.train(first, ds.take(3))
+    other = _config(d, num_steps=8, checkpoint_every=2, log_every=2,
+                    precision="mixed_bfloat16")
+    with self.assertRaisesRegex(ValueError, "num_steps"):
+      training.train(other, ds)
+    switched = _config(d, num_steps=6, checkpoint_every=2, log_every=2,
+                       precision="mixed_bfloat16")
+    result = training.train(switched, ds)
+    self.assertEqual((result.start_step, result.final_step), (2, 6))
+    self.assertTrue(np.isfinite(result.last_losses["total"]))
+    self.assertEqual(_file_dtypes(result.weights_path), {np.dtype("float32")})
 
   def test_rerun_with_other_flags_is_refused_before_writing(self):
     d = self.create_tempdir().full_path
@@ -123,6 +152,16 @@ class TrainingTest(testing.TestCase):
     self.assertAllClose(rate(10), cfg.learning_rate)
     self.assertAllClose(rate(100), cfg.learning_rate * cfg.final_lr_fraction)
 
+
+
+def _file_dtypes(path):
+  """The dtypes of every array stored in a Keras weights file."""
+  import h5py  # pylint: disable=g-import-not-at-top
+  dtypes = set()
+  with h5py.File(path, "r") as f:
+    f.visititems(lambda name, obj: dtypes.add(obj.dtype)
+                 if isinstance(obj, h5py.Dataset) else None)
+  return dtypes
 
 
 if __name__ == "__main__":
