@@ -52,5 +52,15 @@ class TestCase(tf.test.TestCase, parameterized.TestCase):
     self.rng = np.random.default_rng(SEED)
 
 
+def stored_arrays(path):
+  """Every array stored in a Keras `.weights.h5` file, in file order."""
+  import h5py  # pylint: disable=g-import-not-at-top
+  arrays = []
+  with h5py.File(path, "r") as f:
+    f.visititems(lambda name, obj: arrays.append(np.asarray(obj))
+                 if isinstance(obj, h5py.Dataset) else None)
+  return arrays
+
+
 def main():
   tf.test.main()

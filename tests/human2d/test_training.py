@@ -156,12 +156,7 @@ class TrainingTest(testing.TestCase):
 
 def _file_dtypes(path):
   """The dtypes of every array stored in a Keras weights file."""
-  import h5py  # pylint: disable=g-import-not-at-top
-  dtypes = set()
-  with h5py.File(path, "r") as f:
-    f.visititems(lambda name, obj: dtypes.add(obj.dtype)
-                 if isinstance(obj, h5py.Dataset) else None)
-  return dtypes
+  return {a.dtype for a in testing.stored_arrays(path)}
 
 
 if __name__ == "__main__":

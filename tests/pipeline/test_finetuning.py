@@ -146,12 +146,7 @@ class FinetuneTest(testing.TestCase):
 
 def _weights(path):
   """All arrays of a Keras weights file, flattened and concatenated."""
-  import h5py  # pylint: disable=g-import-not-at-top
-  arrays = []
-  with h5py.File(path, "r") as f:
-    f.visititems(lambda name, obj: arrays.append(np.asarray(obj).ravel())
-                 if isinstance(obj, h5py.Dataset) else None)
-  return np.concatenate(arrays)
+  return np.concatenate([a.ravel() for a in testing.stored_arrays(path)])
 
 
 if __name__ == "__main__":
