@@ -8,7 +8,8 @@
 Modes: "structured" (the ten families of `synth/pose_prior.py`, as before),
 "wide" (those plus `synth/pose_families.py`). With a pose bank (e.g. the
 CMU bank of `python -m synth.build_pose_bank`), `bank_fraction` of the poses
-come from it. `leave_out` names pose families and/or bank activities that
+come from it. `family_weights` re-weights (or adds) families of the mode,
+e.g. (("uniform", 0.15),). `leave_out` names pose families and/or bank activities that
 training must never see: the leave-out protocol trains without them and
 `python -m priors.evaluate --per_source --leave_out=...` evaluates on them
 (`sources`, `source_config`).
@@ -31,9 +32,15 @@ class PoseSourceConfig:
   pose_bank: str = ""
   bank_fraction: float = 0.5
   leave_out: Tuple[str, ...] = ()
+  family_weights: Tuple[Tuple[str, float], ...] = ()
 
   def __post_init__(self):
     object.__setattr__(self, "leave_out", tuple(self.leave_out))
+    object.__setattr__(self, "family_weights", tuple(
+        (str(f), float(w)) for f, w in self.family_weights))
+    # Raises on unknown families or negative weights.
+    pose_prior.with_family_weights(pose_prior.PosePriorConfig(),
+                                   self.family_weights)
     if self.mode not in MODES:
       raise ValueError(f"pose mode must be one of {MODES}, got "
                        f"{self.mode!r}.")
@@ -43,9 +50,12 @@ class PoseSourceConfig:
 
 
 def family_config(source: PoseSourceConfig) -> pose_prior.PosePriorConfig:
-  """The structured prior's settings, left-out families removed."""
+  """The structured prior's settings: the mode's family weights with
+  `family_weights` applied, left-out families removed."""
   config = (pose_prior.wide_config() if source.mode == "wide"
             else pose_prior.PosePriorConfig())
+  if source.family_weights:
+    config = pose_prior.with_family_weights(config, source.family_weights)
   families = [n for n in source.leave_out if n in pose_prior.FAMILIES]
   return pose_prior.without_families(config, families) if families else config
 

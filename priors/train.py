@@ -30,6 +30,7 @@ from priors import pose_sources
 from priors import shape_prior
 from priors import training
 from synth import corruption
+from synth import pose_prior as pose_sampler
 from synth import progress
 
 flags.DEFINE_enum("prior", None, list(config_lib.PRIORS),
@@ -58,6 +59,21 @@ flags.DEFINE_string("pose_bank", "", "Pose bank .npz mixed into the poses.")
 flags.DEFINE_float("bank_fraction", 0.5, "Fraction of poses from the bank.")
 flags.DEFINE_list("leave_out", [],
                   "Pose families / bank activities never trained on.")
+flags.DEFINE_list("family_weights", [],
+                  "family:weight items re-weighting (or adding) the pose "
+                  "mode's families, e.g. uniform:0.15,kicks:0.05.")
+
+
+def _check_family_weights(items):
+  try:
+    pose_sampler.parse_family_weights(items)
+  except ValueError as e:
+    raise flags.ValidationError(str(e)) from e
+  return True
+
+
+flags.register_validator("family_weights", _check_family_weights)
+
 flags.DEFINE_integer("hidden_units", 1024, "Width of the bilinear units.")
 flags.DEFINE_float("dropout", 0.5, "Dropout inside the bilinear units.")
 flags.DEFINE_enum("rotation_head", "6d", list(pose_prior.ROTATION_HEADS),
@@ -105,7 +121,9 @@ def config_from_flags() -> config_lib.TrainConfig:
           clean_fraction=f.clean_fraction, mirror=f.mirror, roll=f.roll,
           poses=pose_sources.PoseSourceConfig(
               mode=f.pose_mode, pose_bank=f.pose_bank,
-              bank_fraction=f.bank_fraction, leave_out=tuple(f.leave_out))),
+              bank_fraction=f.bank_fraction, leave_out=tuple(f.leave_out),
+              family_weights=pose_sampler.parse_family_weights(
+                  f.family_weights))),
       pose_model=pose_prior.PosePriorConfig(
           num_keypoints=keypoints.get(f.keypoint_set).size,
           hidden_units=f.hidden_units, dropout=f.dropout,

@@ -39,6 +39,22 @@ _POSE_MODE = flags.DEFINE_enum(
     "pose_mode", "structured", ["structured", "wide"],
     "Structured prior: the original ten families or the wide set "
     "(synth/pose_families.py).")
+_FAMILY_WEIGHTS = flags.DEFINE_list(
+    "family_weights", [],
+    "family:weight items re-weighting (or adding) the pose mode's "
+    "families, e.g. uniform:0.15,kicks:0.05.")
+
+
+def _check_family_weights(items):
+  try:
+    pose_prior.parse_family_weights(items)
+  except ValueError as e:
+    raise flags.ValidationError(str(e)) from e
+  return True
+
+
+flags.register_validator("family_weights", _check_family_weights)
+
 _BANK_FRACTION = flags.DEFINE_float(
     "bank_fraction", 1.0,
     "With --pose_bank: fraction of poses from the bank, the rest from the "
@@ -62,9 +78,11 @@ _PREVIEW = flags.DEFINE_integer(
 def config_from_flags() -> generation.GenerationConfig:
   return generation.GenerationConfig(
       sample=sample.SampleConfig(
-          pose=(pose_prior.wide_config(noise_scale=_POSE_NOISE.value)
-                if _POSE_MODE.value == "wide" else
-                pose_prior.PosePriorConfig(noise_scale=_POSE_NOISE.value)),
+          pose=pose_prior.with_family_weights(
+              pose_prior.wide_config(noise_scale=_POSE_NOISE.value)
+              if _POSE_MODE.value == "wide" else
+              pose_prior.PosePriorConfig(noise_scale=_POSE_NOISE.value),
+              pose_prior.parse_family_weights(_FAMILY_WEIGHTS.value)),
           shape=shape_prior.ShapePriorConfig(
               num_betas=_NUM_BETAS.value, sigma=_BETA_SIGMA.value,
               truncation=_BETA_TRUNCATION.value),

@@ -483,6 +483,41 @@ def without_families(config: PosePriorConfig, names) -> PosePriorConfig:
   return dataclasses.replace(config, family_weights=kept)
 
 
+def with_family_weights(config: PosePriorConfig, weights) -> PosePriorConfig:
+  """`config` with the families of `weights` ((name, weight) pairs) drawn
+  at those relative weights; the others keep theirs, and a named family the
+  config lacks is added (0 removes one)."""
+  weights = dict(weights)
+  unknown = sorted(set(weights) - set(FAMILIES))
+  if unknown:
+    raise ValueError(f"unknown pose families {unknown}; known: {FAMILIES}.")
+  have = [f for f, _ in config.family_weights]
+  out = [(f, float(weights.get(f, w))) for f, w in config.family_weights]
+  out += [(f, float(w)) for f, w in weights.items() if f not in have]
+  return dataclasses.replace(
+      config, family_weights=tuple((f, w) for f, w in out if w > 0))
+
+
+def parse_family_weights(items) -> Tuple[Tuple[str, float], ...]:
+  """("uniform:0.15", "kicks:0.05") → (("uniform", 0.15), ("kicks", 0.05)),
+  the form of the binaries' --family_weights flag; a ValueError names the
+  bad item."""
+  out = []
+  for item in items:
+    name, sep, value = str(item).partition(":")
+    try:
+      weight = float(value) if sep else float("nan")
+    except ValueError:
+      weight = float("nan")
+    if not name or not weight >= 0:
+      raise ValueError(f"--family_weights item {item!r} is not "
+                       "family:weight with a weight ≥ 0.")
+    if name not in FAMILIES:
+      raise ValueError(f"unknown pose family {name!r}; known: {FAMILIES}.")
+    out.append((name, weight))
+  return tuple(out)
+
+
 def only_family(config: PosePriorConfig, name: str) -> PosePriorConfig:
   """`config` drawing family `name` alone (per-family evaluation)."""
   if name not in FAMILIES:

@@ -39,6 +39,20 @@ class PoseSourcesTest(testing.TestCase):
                                           held.pose)
     self.assertEqual(set(families), {pose_prior.FAMILIES.index("lying")})
 
+  def test_family_weights_apply_before_the_leave_out(self):
+    source = pose_sources.PoseSourceConfig(
+        mode="wide", family_weights=[["uniform", 0.4], ["kicks", 0.3]],
+        leave_out=("kicks",))
+    self.assertEqual(source.family_weights,
+                     (("uniform", 0.4), ("kicks", 0.3)))
+    weights = dict(pose_sources.family_config(source).family_weights)
+    self.assertEqual(weights["uniform"], 0.4)
+    self.assertNotIn("kicks", weights)
+    self.assertEqual(weights["standing"],
+                     dict(pose_prior.wide_config().family_weights)["standing"])
+    with self.assertRaisesRegex(ValueError, "unknown pose families"):
+      pose_sources.PoseSourceConfig(family_weights=[("dancing", 1.0)])
+
   def test_bank_leave_out_split_is_disjoint(self):
     path = self._bank()
     source = pose_sources.PoseSourceConfig(pose_bank=path,
@@ -67,11 +81,12 @@ class PoseSourcesTest(testing.TestCase):
   def test_config_round_trip_and_flags(self):
     with flagsaver.flagsaver(prior="pose", model_dir="/tmp/m",
                              pose_mode="wide", pose_bank="/x.npz",
-                             bank_fraction=0.3, leave_out=["lying", "jumping"]):
+                             bank_fraction=0.3, leave_out=["lying", "jumping"],
+                             family_weights=["uniform:0.15"]):
       config = train.config_from_flags()
     self.assertEqual(config.data.poses, pose_sources.PoseSourceConfig(
         mode="wide", pose_bank="/x.npz", bank_fraction=0.3,
-        leave_out=("lying", "jumping")))
+        leave_out=("lying", "jumping"), family_weights=(("uniform", 0.15),)))
     back = config_lib.from_dict(config_lib.to_dict(config))
     self.assertEqual(back.data, config.data)
     with flagsaver.flagsaver(prior="pose", model_dir="/tmp/m"):

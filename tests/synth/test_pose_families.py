@@ -64,6 +64,28 @@ class PoseFamiliesTest(testing.TestCase):
     with self.assertRaisesRegex(ValueError, "unknown pose family"):
       pose_prior.only_family(config, "dancing")
 
+  def test_family_weights_change_the_mix(self):
+    wide = pose_prior.wide_config()
+    config = pose_prior.with_family_weights(
+        wide, pose_prior.parse_family_weights(["uniform:0.5", "kicks:0"]))
+    weights = dict(config.family_weights)
+    self.assertNotIn("kicks", weights)                 # 0 removes a family
+    others = sum(w for f, w in weights.items() if f != "uniform")
+    self.assertAllClose(others, sum(w for f, w in wide.family_weights
+                                    if f not in ("uniform", "kicks")))
+    share = 0.5 / (0.5 + others)
+    _, fam = pose_prior.sample_poses(np.random.default_rng(0), 4000, config)
+    drawn = np.mean(fam == pose_prior.FAMILIES.index("uniform"))
+    self.assertAllClose(drawn, share, atol=0.03)
+    self.assertNotIn(pose_prior.FAMILIES.index("kicks"), set(fam))
+    # A family the structured mode lacks is added.
+    added = pose_prior.with_family_weights(pose_prior.PosePriorConfig(),
+                                           [("arms_out", 0.2)])
+    self.assertEqual(added.family_weights[-1], ("arms_out", 0.2))
+    for bad in ("uniform", "uniform:-1", "uniform:x", "dancing:0.1"):
+      with self.assertRaisesRegex(ValueError, "family"):
+        pose_prior.parse_family_weights([bad])
+
 
 if __name__ == "__main__":
   testing.main()
