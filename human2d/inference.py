@@ -22,7 +22,7 @@ from human2d import heatmaps as heatmaps_lib
 from human2d import hourglass
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(__file__), "weights")
-SHIPPED = "human2d_small"
+SHIPPED = "human2d_medium"
 
 
 class Prediction(NamedTuple):
