@@ -6,7 +6,8 @@ r"""Image → mesh evaluated stage by stage on held-out rendered images.
 Flags → `pipeline.evaluation.EvaluateConfig` → the library. Tables: Human2D
 (PCK@0.2, mean px, silhouette IoU) per set of weights; the mesh (MPJPE,
 PA-MPJPE, PVE in mm, the mesh's 2D keypoint error in crop pixels, mesh IoU,
-seconds per image) for feed-forward, + test-time fit, fine-tuned (weights of
+seconds per image) for feed-forward, + test-time fit, the priors on the true
+2D evidence (`--oracle`: the error Human2D passes on), fine-tuned (weights of
 a `pipeline.finetune` run) and fine-tuned + fit. Ends with one JSON line.
 """
 
@@ -30,6 +31,9 @@ flags.DEFINE_integer("batch_size", 16, "Images per model call.")
 flags.DEFINE_integer("fit_steps", 40, "Test-time fit steps (0: no fit rows).")
 flags.DEFINE_string("finetuned", "", "A pipeline.finetune model_dir: adds "
                     "its weights' rows.")
+flags.DEFINE_bool("oracle", True, "Add rows with the priors fed the true "
+                  "keypoints and / or silhouette instead of Human2D's "
+                  "(feed-forward weights).")
 
 
 def config_from_flags() -> evaluation.EvaluateConfig:
@@ -58,7 +62,8 @@ def main(argv):
                                       first.crop_size, first.priors.assets)
   human2d_rows, mesh_rows = {}, {}
   for name, model in models.items():
-    h2d, meshes = evaluation.evaluate_model(model, held_out, name, config)
+    h2d, meshes = evaluation.evaluate_model(
+        model, held_out, name, config, oracle=f.oracle and model is first)
     human2d_rows[name] = h2d
     mesh_rows.update(meshes)
   n = len(held_out.crops)

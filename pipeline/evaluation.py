@@ -17,6 +17,9 @@ mean pixel error, IoU of Human2D's silhouette) and
 mesh's silhouette on the 64² grid). "2D px" is the mesh's keypoints under
 its weak-perspective camera against the labelled ones, crop pixels. Time
 per image is wall time over the whole set after a first warm-up batch.
+Oracle rows (`oracle_rows`) feed the priors the true keypoints and / or
+silhouette in place of Human2D's: how much of the mesh error Human2D passes
+on, how much is the priors' own.
 
 Dimensions: N images, S crop side, K keypoints, M heatmap side.
 """
@@ -187,9 +190,10 @@ def mesh_row(model: model_lib.BodyFromImage, pred: model_lib.BodyPrediction,
 
 
 def evaluate_model(model: model_lib.BodyFromImage, held_out: HeldOut,
-                   name: str, config: EvaluateConfig
+                   name: str, config: EvaluateConfig, oracle: bool = False
                    ) -> Tuple[Dict[str, float], Dict[str, Dict[str, float]]]:
-  """(Human2D row, mesh rows by name: `name` and, with a fit, `name + fit`)."""
+  """(Human2D row, mesh rows by name: `name`, with a fit `name + fit`, and
+  with `oracle` the `ORACLE_ROWS` after it)."""
   pred, seconds = run_model(model, held_out, config.batch_size)
   rows = {name: dict(mesh_row(model, pred, held_out), **{"s/image": seconds})}
   if config.fit_steps:
@@ -197,7 +201,55 @@ def evaluate_model(model: model_lib.BodyFromImage, held_out: HeldOut,
                                     config.fit_steps)
     rows[f"{name} + fit ({config.fit_steps} steps)"] = dict(
         mesh_row(model, fitted, held_out), **{"s/image": fit_seconds})
+  if oracle:
+    rows.update(oracle_rows(model, pred, held_out, config.batch_size))
   return human2d_row(pred, held_out), rows
+
+
+class _Mesh(NamedTuple):
+  """What `mesh_row` reads of a prediction (NumPy)."""
+  rotmats: np.ndarray
+  camera: np.ndarray
+  betas: np.ndarray
+  vertices: np.ndarray
+  keypoint_set: str
+
+
+ORACLE_ROWS = ("priors on the true 2D (keypoints + silhouette)",
+               "priors on the true keypoints, Human2D's silhouette",
+               "priors on Human2D's keypoints, the true silhouette")
+
+
+def oracle_rows(model: model_lib.BodyFromImage,
+                pred: model_lib.BodyPrediction, held_out: HeldOut,
+                batch_size: int) -> Dict[str, Dict[str, float]]:
+  """Mesh rows with the priors fed the truth in place of Human2D's outputs
+  (`ORACLE_ROWS`), to tell the error Human2D passes on from the priors' own.
+
+  The true keypoints get confidence 1 where labelled (in the image), 0
+  elsewhere; the true silhouette is the person's coverage of the crop.
+  "s/image" is the priors' time alone.
+  """
+  labelled = held_out.labelled.astype(np.float32)
+  evidence = {
+      ORACLE_ROWS[0]: (held_out.keypoints, labelled, held_out.silhouette),
+      ORACLE_ROWS[1]: (held_out.keypoints, labelled, pred.silhouette),
+      ORACLE_ROWS[2]: (pred.keypoints_crop, pred.confidence,
+                       held_out.silhouette)}
+  rows = {}
+  for name, (xy, conf, sil) in evidence.items():
+    parts, start = [], time.perf_counter()
+    for i in range(0, len(xy), batch_size):
+      sl = slice(i, i + batch_size)
+      out = model.priors_from_2d(xy[sl], conf[sl], sil[sl])
+      parts.append([np.asarray(t) for t in (out.rotmats, out.camera,
+                                             out.betas, out.vertices)])
+    seconds = (time.perf_counter() - start) / len(xy)
+    mesh = _Mesh(*[np.concatenate(p) for p in zip(*parts)],
+                 keypoint_set=pred.keypoint_set)
+    rows[name] = dict(mesh_row(model, mesh, held_out),
+                      **{"s/image": seconds})
+  return rows
 
 
 def format_table(rows: Dict[str, Dict[str, float]], columns) -> str:

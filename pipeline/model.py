@@ -177,17 +177,30 @@ class BodyFromImage:
     """The crop side Human2D reads."""
     return self.human2d.config.input_size
 
-  def _forward(self, crops):
-    pred = self.human2d.predict(crops, self.flip_test)
-    xy = tf.gather(pred.keypoints.xy, self._prior_index, axis=1)
-    conf = tf.gather(pred.keypoints.confidence, self._prior_index, axis=1)
+  def priors_from_2d(self, keypoints_crop, confidence, silhouette
+                     ) -> priors_inference.PriorsOutput:
+    """The priors on 2D evidence in Human2D's terms: `keypoints_crop`
+    `[B, K, 2]` (pixels of this model's crop) with `confidence` `[B, K]`
+    over Human2D's K keypoints, `silhouette` `[B, M, M]` body probability.
+    What the model does after Human2D; also how evaluations feed the
+    priors other evidence (e.g. the truth)."""
+    xy = tf.gather(tf.cast(keypoints_crop, tf.float32), self._prior_index,
+                   axis=1)
+    conf = tf.gather(tf.cast(confidence, tf.float32), self._prior_index,
+                     axis=1)
     # Same normalised coordinates, in the priors' crop pixels.
     xy = pose_prior.denormalize_keypoints(
         pose_prior.normalize_keypoints(xy, self.crop_size),
         self.priors.crop_size)
     r = self.priors.shape_model.config.silhouette_size
-    sil = tf.image.resize(pred.silhouette[..., None], [r, r])[..., 0]
-    body = self.priors(xy, tf.clip_by_value(conf, 0.0, 1.0), sil)
+    sil = tf.image.resize(tf.cast(silhouette, tf.float32)[..., None],
+                          [r, r])[..., 0]
+    return self.priors(xy, tf.clip_by_value(conf, 0.0, 1.0), sil)
+
+  def _forward(self, crops):
+    pred = self.human2d.predict(crops, self.flip_test)
+    body = self.priors_from_2d(pred.keypoints.xy, pred.keypoints.confidence,
+                               pred.silhouette)
     return pred, body
 
   def predict_crops(self, crops: Sequence[crop_lib.Crop], image_sizes,

@@ -62,6 +62,29 @@ class EvaluationTest(testing.TestCase):
     self.assertIn("| ff |", evaluation.format_table(
         {"ff": h2d_row}, evaluation.HUMAN2D_COLUMNS))
 
+  def test_oracle_rows_feed_the_priors_the_truth(self):
+    model = networks.tiny_model()
+    held = evaluation.make_held_out(
+        evaluation.EvaluateConfig(num_images=2), model.keypoint_set.name,
+        model.crop_size, model.priors.assets)
+    pred, _ = evaluation.run_model(model, held, batch_size=2)
+    # The model's own path after Human2D is priors_from_2d.
+    again = model.priors_from_2d(pred.keypoints_crop, pred.confidence,
+                                 pred.silhouette)
+    self.assertAllClose(again.vertices, pred.vertices, atol=1e-5)
+    rows = evaluation.oracle_rows(model, pred, held, batch_size=1)
+    self.assertEqual(tuple(rows), evaluation.ORACLE_ROWS)
+    feed_forward = evaluation.mesh_row(model, pred, held)
+    for row in rows.values():
+      self.assertEqual(set(row), set(evaluation.MESH_COLUMNS))
+      self.assertTrue(all(np.isfinite(v) for v in row.values()), row)
+    # An untrained Human2D's keypoints are noise; the shipped PosePrior on
+    # the true ones puts the mesh's keypoints near them.
+    true_2d, true_kp, true_sil = (rows[n] for n in evaluation.ORACLE_ROWS)
+    self.assertLess(true_2d["2D px"], 0.5 * feed_forward["2D px"])
+    self.assertLess(true_kp["2D px"], 0.5 * feed_forward["2D px"])
+    self.assertGreater(true_sil["2D px"], true_2d["2D px"])
+
   def test_binary_runs_on_two_images(self):
     d = self.create_tempdir().full_path
     h2d, _, _ = networks.write_tiny_weights(d, body_model="")
@@ -74,7 +97,9 @@ class EvaluationTest(testing.TestCase):
     doc = json.loads(result.stdout.strip().splitlines()[-1])
     self.assertEqual(doc["num_images"], 2)
     self.assertEqual(set(doc["human2d"]), {"feed-forward", "fine-tuned"})
-    self.assertLen(doc["mesh"], 4)
+    # feed-forward, + fit, three oracle rows, fine-tuned, + fit.
+    self.assertLen(doc["mesh"], 7)
+    self.assertIn(evaluation.ORACLE_ROWS[0], doc["mesh"])
     for row in doc["mesh"].values():
       self.assertTrue(all(np.isfinite(v) for v in row.values()), row)
       self.assertGreater(row["PVE"], 0.0)
