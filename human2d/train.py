@@ -52,7 +52,8 @@ flags.DEFINE_integer("image_every", 1000, "TensorBoard image interval.")
 flags.DEFINE_string("init_weights", "", "Start from these weights.")
 flags.DEFINE_enum("precision", "float32", list(config_lib.PRECISIONS),
                   "Training dtype policy: mixed_bfloat16 trains 1.2-1.5x faster "
-                  "on CPUs with AVX512_BF16 (README.md; weights stay float32).")
+                  "on CPUs with AVX512_BF16 and ~5x slower on CPUs without "
+                  "(a warning says so; README.md; weights stay float32).")
 flags.DEFINE_enum("strategy", "default", list(config_lib.STRATEGIES),
                   "tf.distribute strategy (multi_worker: TF_CONFIG names the "
                   "cluster; run the same command on every machine).")

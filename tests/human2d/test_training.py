@@ -113,6 +113,26 @@ class TrainingTest(testing.TestCase):
         raise RuntimeError("inside")
     self.assertEqual(keras.config.dtype_policy().name, "float32")
 
+  def test_bfloat16_warning_follows_the_cpu_flags(self):
+    def cpuinfo(flags):
+      path = os.path.join(self.get_temp_dir(), f"cpuinfo_{len(flags)}")
+      with open(path, "w") as f:
+        for core in range(2):
+          f.write(f"processor\t: {core}\nflags\t\t: fpu sse2 avx2 {flags}\n\n")
+      return path
+    slow, fast = cpuinfo("fma"), cpuinfo("avx512f avx512_bf16")
+    self.assertIs(training.cpu_has_bfloat16(slow), False)
+    self.assertIs(training.cpu_has_bfloat16(fast), True)
+    self.assertIsNone(training.cpu_has_bfloat16("/nonexistent/cpuinfo"))
+    if tf.config.list_physical_devices("GPU"):
+      self.skipTest("a GPU: the CPU's bfloat16 does not matter")
+    self.assertIn("--precision=float32",
+                  training.check_precision("mixed_bfloat16", slow))
+    self.assertIsNone(training.check_precision("mixed_bfloat16", fast))
+    self.assertIsNone(training.check_precision("float32", slow))
+    self.assertIsNone(training.check_precision("mixed_bfloat16",
+                                               "/nonexistent/cpuinfo"))
+
   def test_resume_may_switch_precision(self):
     # A float32 run dies after its step-2 checkpoint; the rerun asks for
     # bfloat16 (allowed: RESUMABLE_CHANGES) and finishes from step 2, while a
