@@ -247,4 +247,5 @@ NOISE_SETTINGS = {
     "clean keypoints": corruption.CLEAN,
     "detector-like noise": corruption.CorruptionConfig(),
     "heavy noise": corruption.HEAVY,
+    "Human2D-like noise": corruption.HUMAN2D_LIKE,
 }

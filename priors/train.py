@@ -16,6 +16,7 @@ the task (`runtime.strategy`), and a `--model_dir` that all of them reach.
 TFRecords), or the path of an `.npz` of `priors.data` arrays.
 """
 
+import dataclasses
 import logging as std_logging
 
 from absl import app
@@ -44,9 +45,13 @@ flags.DEFINE_integer("data_seed", 0, "Seed of the generated examples.")
 flags.DEFINE_string("data_cache", "", "Save/reuse generated examples here.")
 flags.DEFINE_string("keypoint_set", "COCO_17", "Keypoint set.")
 flags.DEFINE_string("body_model", "", "'' = bundled, 'toy', or a file.")
-flags.DEFINE_float("noise_sigma", corruption.CorruptionConfig().sigma,
-                   "Keypoint jitter, fraction of the person size (the other "
-                   "corruption settings are synth.corruption's defaults).")
+flags.DEFINE_enum("noise", "detector", list(corruption.PRESETS),
+                  "Keypoint corruption of the training inputs "
+                  "(synth.corruption.PRESETS): detector = the PCKh-calibrated "
+                  "default, human2d = the shipped Human2D's measured errors.")
+flags.DEFINE_float("noise_sigma", None,
+                   "Keypoint jitter, fraction of the person size (default: "
+                   "the --noise preset's).")
 flags.DEFINE_float("clean_fraction", 0.2, "Fraction of uncorrupted inputs.")
 flags.DEFINE_float("mirror", 0.0,
                    "Fraction of examples replaced by their mirror image.")
@@ -108,6 +113,11 @@ flags.DEFINE_integer("seed", 0, "Seed of initialisation, shuffling, noise.")
 flags.DEFINE_bool("jit_compile", False, "Compile the training step with XLA.")
 
 
+def _noise(preset: str, sigma) -> corruption.CorruptionConfig:
+  noise = corruption.PRESETS[preset]
+  return noise if sigma is None else dataclasses.replace(noise, sigma=sigma)
+
+
 def config_from_flags() -> config_lib.TrainConfig:
   f = flags.FLAGS
   return config_lib.TrainConfig(
@@ -117,7 +127,7 @@ def config_from_flags() -> config_lib.TrainConfig:
       data=data.DataConfig(
           source=f.data, num_examples=f.num_examples, seed=f.data_seed,
           keypoint_set=f.keypoint_set, cache=f.data_cache,
-          noise=corruption.CorruptionConfig(sigma=f.noise_sigma),
+          noise=_noise(f.noise, f.noise_sigma),
           clean_fraction=f.clean_fraction, mirror=f.mirror, roll=f.roll,
           poses=pose_sources.PoseSourceConfig(
               mode=f.pose_mode, pose_bank=f.pose_bank,

@@ -1,6 +1,8 @@
 """`python -m priors.train`'s flags → TrainConfig: the defaults are the
 library's, and each flag reaches its field."""
 
+import json
+
 from absl.testing import flagsaver
 
 from priors import config as config_lib
@@ -8,6 +10,7 @@ from priors import data
 from priors import pose_prior
 from priors import shape_prior
 from priors import train
+from synth import corruption
 from tests import testing
 
 
@@ -47,6 +50,20 @@ class TrainFlagsTest(testing.TestCase):
     self.assertEqual(config.pose_model.hidden_units, 512)
     self.assertIsInstance(config.shape_model, shape_prior.ShapePriorConfig)
     self.assertEqual((config.num_steps, config.jit_compile), (80000, True))
+
+  def test_noise_preset_and_sigma(self):
+    with flagsaver.flagsaver(prior="pose", model_dir="/tmp/m", noise="human2d"):
+      config = train.config_from_flags()
+    self.assertEqual(config.data.noise, corruption.HUMAN2D_LIKE)
+    with flagsaver.flagsaver(prior="pose", model_dir="/tmp/m", noise="human2d",
+                             noise_sigma=0.03):
+      config = train.config_from_flags()
+    self.assertEqual(config.data.noise.sigma, 0.03)
+    self.assertEqual(config.data.noise.mirror_rate,
+                     corruption.HUMAN2D_LIKE.mirror_rate)
+    # The config round-trips through its JSON (the resume check compares it).
+    self.assertEqual(config_lib.from_dict(
+        json.loads(json.dumps(config_lib.to_dict(config)))), config)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """Tests for synth/corruption.py."""
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 
@@ -95,6 +97,33 @@ class CorruptionTest(testing.TestCase):
     # Swapped: keypoint 2 now visible (was 3's), keypoint 3 occluded.
     self.assertAllClose(1 - kept[swapped, 3].mean(), 0.2, atol=0.05)
 
+  def test_mirror_errors_land_on_the_partner(self):
+    kp, vis = self._inputs(4000)
+    config = corruption.CorruptionConfig(
+        sigma=0.0, drop_rate=0.0, occluded_drop_rate=0.0, outlier_rate=0.0,
+        outlier_sigma=0.0, mirror_rate=0.3)
+    out, conf, _ = corruption.corrupt(kp, vis, config, FLIP, [4, 5])
+    out, conf = out.numpy(), conf.numpy()
+    moved0 = np.any(out[:, 0] != kp[:, 0], axis=-1)
+    self.assertAllClose(moved0.mean(), 0.3, atol=0.03)
+    self.assertAllClose(out[moved0, 0], np.tile(kp[0, 1], (moved0.sum(), 1)))
+    # Keypoint 4 has no partner: never moved. Confidence is not lowered.
+    self.assertAllClose(out[:, 4], np.zeros((4000, 2)))
+    self.assertGreaterEqual(conf[moved0, 0].min(), 0.6)
+    # Without mirror errors every other draw is that of the same seed.
+    plain = dataclasses.replace(config, mirror_rate=0.0)
+    base, base_conf, _ = corruption.corrupt(kp, vis, plain, FLIP, [4, 5])
+    self.assertAllClose(out[~moved0, 0], base.numpy()[~moved0, 0])
+    self.assertAllEqual(conf, base_conf)
+
+  def test_human2d_like_preset(self):
+    kp, vis = self._inputs(4000)
+    out, conf, _ = corruption.corrupt(kp, vis, corruption.HUMAN2D_LIKE, FLIP,
+                                      [6, 7])
+    # The network always answers: nothing in frame is missing.
+    self.assertTrue(np.all(conf.numpy()[:, :4] > 0))
+    self.assertIs(corruption.PRESETS["human2d"], corruption.HUMAN2D_LIKE)
+
   def test_deterministic(self):
     kp, vis = self._inputs(10)
     config = corruption.CorruptionConfig()
@@ -109,6 +138,8 @@ class CorruptionTest(testing.TestCase):
       corruption.CorruptionConfig(drop_rate=-0.1)
     with self.assertRaises(ValueError):
       corruption.CorruptionConfig(outlier_rate=1.5)
+    with self.assertRaises(ValueError):
+      corruption.CorruptionConfig(mirror_rate=-0.5)
     with self.assertRaises(ValueError):
       corruption.CorruptionConfig(visible_confidence=(0.9, 0.2))
     with self.assertRaises(ValueError):
