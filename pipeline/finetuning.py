@@ -52,6 +52,7 @@ from human2d import inference as h2d_inference
 from human2d import losses as h2d_losses
 from human2d import training as h2d_training
 from pipeline import end_to_end
+from pipeline import model as model_lib
 from pipeline import synthetic_loss
 from priors import pretrained
 from priors import training as priors_training
@@ -189,7 +190,7 @@ def load_human2d(config: FinetuneConfig) -> h2d_inference.Human2D:
 def build_chain(config: FinetuneConfig) -> end_to_end.EndToEnd:
   """The chain at the configured starting weights."""
   human2d = load_human2d(config)
-  pose_weights = config.pose_weights or pretrained.POSE_WEIGHTS
+  pose_weights = config.pose_weights or model_lib.POSE_WEIGHTS
   body = pretrained.training_config(pose_weights).body_model
   return end_to_end.EndToEnd(
       human2d.model, human2d.config,
@@ -251,7 +252,7 @@ def finetune(config: FinetuneConfig,
   anchor, anchor_it = None, None
   if config.prior_loss_weight > 0 and config.update != "human2d":
     anchor = synthetic_loss.SyntheticPriorLoss(
-        config.pose_weights or pretrained.POSE_WEIGHTS,
+        config.pose_weights or model_lib.POSE_WEIGHTS,
         config.shape_weights or pretrained.SHAPE_WEIGHTS,
         config.prior_examples, config.prior_batch_size, config.seed + 1)
     # Batch j of the synthetic set goes with the j-th priors iteration.
@@ -344,7 +345,7 @@ def export(chain: end_to_end.EndToEnd, config: FinetuneConfig
   out["human2d"] = h2d_path
   for name, model, source in (
       (POSE_NAME, chain.pose_model,
-       config.pose_weights or pretrained.POSE_WEIGHTS),
+       config.pose_weights or model_lib.POSE_WEIGHTS),
       (SHAPE_NAME, chain.shape_model,
        config.shape_weights or pretrained.SHAPE_WEIGHTS)):
     path = os.path.join(d, name + ".weights.h5")

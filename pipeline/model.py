@@ -20,6 +20,11 @@ length is the image's larger side (a 53° field of view across it, like an
 ordinary phone photo); pass the real one when known. Camera-frame points are
 `vertices + translation[:, None]` (OpenCV axes, metres).
 
+PosePrior. `BodyFromImage.load` defaults to `POSE_WEIGHTS`, the PosePrior
+fine-tuned on keypoints corrupted like the shipped Human2D's
+(`priors.pretrained.POSE_WEIGHTS_HUMAN2D`); `Priors.from_pretrained()` alone
+keeps the detector-calibrated default.
+
 Dimensions: B crops, K Human2D keypoints, V vertices, M heatmap side.
 """
 
@@ -34,6 +39,9 @@ from pipeline import crop as crop_lib
 from priors import inference as priors_inference
 from priors import pose_prior
 from priors import pretrained
+
+# The PosePrior matched to the shipped Human2D (module doc).
+POSE_WEIGHTS = pretrained.POSE_WEIGHTS_HUMAN2D
 
 
 class BodyPrediction(NamedTuple):
@@ -166,7 +174,9 @@ class BodyFromImage:
            pose_weights: Optional[str] = None,
            shape_weights: Optional[str] = None,
            flip_test: bool = True) -> "BodyFromImage":
-    """From weights files (default: the shipped ones)."""
+    """From weights files (default: the shipped ones; the PosePrior is
+    `POSE_WEIGHTS`)."""
+    pose_weights = pose_weights or POSE_WEIGHTS
     return cls(h2d_inference.Human2D.load(human2d_weights, human2d_config),
                priors_inference.Priors.from_pretrained(
                    pose_weights, shape_weights, flip_test=flip_test),

@@ -21,7 +21,8 @@ HUMAN2D_WEIGHTS = flags.DEFINE_string(
 HUMAN2D_CONFIG = flags.DEFINE_string(
     "human2d_config", "", "Its config JSON; empty: beside the weights.")
 POSE_WEIGHTS = flags.DEFINE_string(
-    "pose_weights", "", "PosePrior weights; empty: the shipped ones.")
+    "pose_weights", "", "PosePrior weights; empty: the shipped one matched "
+    "to Human2D (priors/weights/pose_prior_human2d.weights.h5).")
 SHAPE_WEIGHTS = flags.DEFINE_string(
     "shape_weights", "", "ShapePrior weights; empty: the shipped ones.")
 

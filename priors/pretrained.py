@@ -9,6 +9,10 @@ time and evaluation.
 The default PosePrior reads COCO_21 keypoints (COCO_17 plus a point on each
 foot and hand); `POSE_WEIGHTS_COCO_17` is one for detectors that give COCO's
 17 only (the default one, fed zeros for the four extra points, is worse).
+`POSE_WEIGHTS_HUMAN2D` is the PosePrior the image → mesh pipeline uses: the
+default one fine-tuned on keypoints corrupted like the shipped Human2D's
+(`synth.corruption.HUMAN2D_LIKE`: its mirror and gross errors), better on
+Human2D's keypoints and worse on a detector's (priors/weights/README.md).
 """
 
 import os
@@ -23,6 +27,8 @@ WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 POSE_WEIGHTS = os.path.join(WEIGHTS_DIR, "pose_prior.weights.h5")
 POSE_WEIGHTS_COCO_17 = os.path.join(WEIGHTS_DIR,
                                     "pose_prior_coco17.weights.h5")
+POSE_WEIGHTS_HUMAN2D = os.path.join(WEIGHTS_DIR,
+                                    "pose_prior_human2d.weights.h5")
 SHAPE_WEIGHTS = os.path.join(WEIGHTS_DIR, "shape_prior.weights.h5")
 
 

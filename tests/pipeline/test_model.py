@@ -1,6 +1,8 @@
 """Tests for pipeline/model.py with an untrained tiny Human2D and the shipped
 priors: shapes, the crop round trip, what reaches the priors, the camera."""
 
+from unittest import mock
+
 import numpy as np
 import tensorflow as tf
 
@@ -8,6 +10,7 @@ from human2d import data as h2d_data
 from pipeline import crop as crop_lib
 from pipeline import model as model_lib
 from priors import pose_prior
+from priors import pretrained
 from tests import testing
 from tests.pipeline import networks
 
@@ -84,6 +87,24 @@ class ModelTest(testing.TestCase):
     got = model_lib.project(points, t, focal, image_size)
     self.assertAllClose(got, expected, rtol=1e-4, atol=1e-3)
     self.assertTrue(np.all(t[:, 2] > 0))
+
+  def test_load_defaults_to_the_pose_prior_matched_to_human2d(self):
+    seen = {}
+
+    def from_pretrained(pose_weights=None, shape_weights=None, **_):
+      seen["pose"], seen["shape"] = pose_weights, shape_weights
+      return self.priors
+
+    with mock.patch.object(model_lib.h2d_inference.Human2D, "load",
+                           return_value=self.model.human2d), \
+         mock.patch.object(model_lib.priors_inference.Priors,
+                           "from_pretrained", side_effect=from_pretrained):
+      model_lib.BodyFromImage.load(flip_test=False)
+      self.assertEqual(seen, {"pose": pretrained.POSE_WEIGHTS_HUMAN2D,
+                              "shape": None})
+      model_lib.BodyFromImage.load(pose_weights=pretrained.POSE_WEIGHTS,
+                                   flip_test=False)
+      self.assertEqual(seen["pose"], pretrained.POSE_WEIGHTS)
 
 
 if __name__ == "__main__":

@@ -23,14 +23,15 @@ class PretrainedTest(testing.TestCase):
 
   def test_shipped_files_exist(self):
     for path in (pretrained.POSE_WEIGHTS, pretrained.POSE_WEIGHTS_COCO_17,
-                 pretrained.SHAPE_WEIGHTS):
+                 pretrained.POSE_WEIGHTS_HUMAN2D, pretrained.SHAPE_WEIGHTS):
       self.assertTrue(os.path.isfile(path), path)
       self.assertTrue(os.path.isfile(pretrained.config_path(path)), path)
       # "Small": a few MB each.
       self.assertLess(os.path.getsize(path), 12e6)
 
   @testing.parameters((None, "COCO_21"),
-                      (pretrained.POSE_WEIGHTS_COCO_17, "COCO_17"))
+                      (pretrained.POSE_WEIGHTS_COCO_17, "COCO_17"),
+                      (pretrained.POSE_WEIGHTS_HUMAN2D, "COCO_21"))
   def test_shipped_priors_recover_bodies(self, pose_weights, expected_set):
     assets = bundled.load()
     pose = pretrained.load_pose_prior(pose_weights)
