@@ -100,7 +100,8 @@ BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 def cpu_has_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> Optional[bool]:
   """Whether the CPU does bfloat16 arithmetic natively (`BF16_CPU_FLAGS`);
-  None where it cannot be told (no /proc/cpuinfo)."""
+  None where it cannot be told (no /proc/cpuinfo, or no x86 `flags` line:
+  ARM kernels list `Features` under other names)."""
   try:
     with open(cpuinfo) as f:
       flags = set()
@@ -109,7 +110,9 @@ def cpu_has_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> Optional[bool]:
           flags.update(line.split(":", 1)[1].split())
   except OSError:
     return None
-  return bool(flags) and any(flag in flags for flag in BF16_CPU_FLAGS)
+  if not flags:
+    return None
+  return any(flag in flags for flag in BF16_CPU_FLAGS)
 
 
 def check_precision(precision: str, cpuinfo: str = "/proc/cpuinfo"

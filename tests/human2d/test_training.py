@@ -124,6 +124,11 @@ class TrainingTest(testing.TestCase):
     self.assertIs(training.cpu_has_bfloat16(slow), False)
     self.assertIs(training.cpu_has_bfloat16(fast), True)
     self.assertIsNone(training.cpu_has_bfloat16("/nonexistent/cpuinfo"))
+    arm = os.path.join(self.get_temp_dir(), "cpuinfo_arm")
+    with open(arm, "w") as f:
+      f.write("processor\t: 0\nFeatures\t: fp asimd bf16\n\n")
+    self.assertIsNone(training.cpu_has_bfloat16(arm))
+    self.assertIsNone(training.check_precision("mixed_bfloat16", arm))
     if tf.config.list_physical_devices("GPU"):
       self.skipTest("a GPU: the CPU's bfloat16 does not matter")
     self.assertIn("--precision=float32",
