@@ -153,6 +153,13 @@ class PredictionTest(testing.TestCase):
     self.assertGreater(np.abs(out.theta - pred.theta).max(), 1e-6)
     # Human2D's outputs are evidence, not parameters: unchanged.
     self.assertAllEqual(out.keypoints_image, pred.keypoints_image)
+    # The Fitter and its traced loop are kept for the next photo.
+    fitter = prediction.fitter(model, 3)
+    self.assertIs(prediction.fitter(model, 3), fitter)
+    self.assertIsNot(prediction.fitter(model, 4), fitter)
+    again = prediction.refine(model, crops, pred, 3, image.shape[:2])
+    self.assertAllClose(again.theta, out.theta, atol=1e-5)
+    self.assertEqual(fitter._loop.experimental_get_tracing_count(), 1)
 
   def test_bad_boxes_text_is_named(self):
     with self.assertRaisesRegex(ValueError, "4 numbers"):
