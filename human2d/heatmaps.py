@@ -66,29 +66,68 @@ class Keypoints2D(NamedTuple):
   confidence: tf.Tensor
 
 
-def decode(heatmaps, refine: str = "taylor") -> Keypoints2D:
+# σ of the shipped networks' training targets (`TrainConfig.sigma`), heatmap
+# pixels: the blur of "modulated" decoding, as DARK prescribes.
+MODULATION_SIGMA = 1.5
+
+
+def modulate(heatmaps, sigma: float = MODULATION_SIGMA) -> tf.Tensor:
+  """DARK's distribution modulation: each map of `[B, M, M, K]` blurred by a
+  Gaussian of `sigma` heatmap pixels (zero outside the map) and rescaled to
+  keep its maximum."""
+  if sigma <= 0:
+    raise ValueError(f"sigma must be positive, got {sigma}.")
+  radius = max(1, int(np.ceil(3.0 * sigma)))
+  t = np.arange(-radius, radius + 1, dtype=np.float64)
+  g = np.exp(-0.5 * (t / sigma) ** 2)
+  g /= g.sum()
+  heatmaps = tf.convert_to_tensor(heatmaps, tf.float32)
+  shape = tf.shape(heatmaps)
+  maps = tf.reshape(tf.transpose(heatmaps, [0, 3, 1, 2]),
+                    [-1, shape[1], shape[2], 1])
+  maps = tf.nn.conv2d(maps, tf.constant(g.reshape(1, -1, 1, 1), tf.float32),
+                      1, "SAME")
+  maps = tf.nn.conv2d(maps, tf.constant(g.reshape(-1, 1, 1, 1), tf.float32),
+                      1, "SAME")
+  blurred = tf.transpose(
+      tf.reshape(maps, [shape[0], shape[3], shape[1], shape[2]]),
+      [0, 2, 3, 1])
+  peak = tf.reduce_max(heatmaps, axis=[1, 2], keepdims=True)
+  top = tf.reduce_max(blurred, axis=[1, 2], keepdims=True)
+  return blurred * peak / tf.maximum(top, 1e-12)
+
+
+def decode(heatmaps, refine: str = "modulated") -> Keypoints2D:
   """Sub-pixel keypoints from heatmaps `[B, M, M, K]`.
 
   Args:
     heatmaps: `[B, M, M, K]`.
-    refine: "taylor" — a Newton step on the log-heatmap at the maximum
+    refine: "modulated" (the default) — "taylor" on the maps blurred by
+      `modulate` (DARK's full recipe): the maximum of the blurred map is the
+      mode with the most mass around it, not a lone spike. The shipped
+      Human2D gains 1.4–3 points of PCK@0.2 by it on held-out photos and
+      rendered people (`human2d/README.md`). The confidence stays the raw
+      map's maximum. "taylor" — a Newton step on the log-heatmap at the maximum
       (distribution-aware decoding, Zhang et al. CVPR 2020; exact for a
       Gaussian peak), falling back to the quarter offset where the log is not
       concave; "quarter" — argmax + a quarter pixel towards the higher
       neighbour (Newell et al.); "none" — the argmax.
   """
-  if refine not in ("taylor", "quarter", "none"):
-    raise ValueError(f"refine must be 'taylor', 'quarter' or 'none', got "
-                     f"{refine!r}.")
+  if refine not in ("modulated", "taylor", "quarter", "none"):
+    raise ValueError(f"refine must be 'modulated', 'taylor', 'quarter' or "
+                     f"'none', got {refine!r}.")
   heatmaps = tf.convert_to_tensor(heatmaps, tf.float32)
   if heatmaps.shape.rank != 4 or heatmaps.shape[1] != heatmaps.shape[2]:
     raise ValueError(f"heatmaps must be [B, M, M, K], got {heatmaps.shape}.")
   m = tf.shape(heatmaps)[1]
   k = tf.shape(heatmaps)[3]
+  confidence = tf.reduce_max(heatmaps, axis=[1, 2])
+  if refine == "modulated":
+    heatmaps = modulate(heatmaps)
+    refine = "taylor"
   maps = tf.transpose(heatmaps, [0, 3, 1, 2])           # [B, K, M, M]
   flat = tf.reshape(maps, [tf.shape(maps)[0], k, -1])
   index = tf.argmax(flat, axis=-1, output_type=tf.int32)
-  confidence = tf.reduce_max(flat, axis=-1)
   y = index // m
   x = index % m
 

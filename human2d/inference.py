@@ -99,7 +99,7 @@ class Human2D:
     return hms[:, -1], tf.nn.softmax(sils[:, -1], axis=-1)[..., 1]
 
   def predict(self, crops, flip_test: bool = True,
-              refine: str = "taylor") -> Prediction:
+              refine: str = "modulated") -> Prediction:
     hm, sil = self.heatmaps(crops, flip_test)
     return Prediction(heatmaps_lib.decode(hm, refine), hm, sil)
 

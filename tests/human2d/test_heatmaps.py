@@ -29,7 +29,8 @@ class HeatmapsTest(testing.TestCase):
     self.assertGreater(maps[0, ..., 0].max(), 0.5)
     self.assertEqual(maps[0, ..., 1].max(), 0.0)
 
-  @testing.parameters(("taylor", 0.02), ("quarter", 2.0), ("none", 3.0))
+  @testing.parameters(("modulated", 0.05), ("taylor", 0.02), ("quarter", 2.0),
+                      ("none", 3.0))
   def test_decoding_recovers_sub_pixel_centres(self, refine, tolerance_px):
     centres_xy = self.rng.uniform(12, 240, size=[8, 2])
     uv = (centres_xy - 1.5) / 4
@@ -48,6 +49,23 @@ class HeatmapsTest(testing.TestCase):
                      centres_xy).mean() for r in ("taylor", "quarter")}
     self.assertLess(err["taylor"], 0.5 * err["quarter"])
 
+  def test_modulated_decoding_prefers_the_mode_with_mass(self):
+    # A lone one-pixel spike of 1.0 beside a broad peak of 0.9: the argmax is
+    # the spike, the blurred map's maximum the broad peak.
+    maps = 0.9 * _gaussian_maps(np.array([[40.0, 30.0]]), 64, 2.0)
+    maps[10, 12, 0] = 1.0
+    maps = maps[None].astype(np.float32)
+    spike = heatmaps.decode(maps, "taylor").xy.numpy()[0, 0]
+    self.assertAllClose(spike, np.array([12, 10]) * 4 + 1.5, atol=1.0)
+    out = heatmaps.decode(maps)
+    self.assertAllClose(out.xy.numpy()[0, 0], np.array([40, 30]) * 4 + 1.5,
+                        atol=0.3)
+    self.assertAllClose(out.confidence.numpy()[0], [1.0])
+    # Modulation keeps each map's maximum and blurs it.
+    blurred = heatmaps.modulate(maps).numpy()
+    self.assertAllClose(blurred.max(axis=(1, 2)), maps.max(axis=(1, 2)))
+    self.assertLess(blurred[0, 10, 12, 0], 0.5)
+
   def test_flip_back_inverts_a_mirrored_crop(self):
     # A heatmap of left_x at u and right_x at u'; the mirrored crop has the
     # points swapped and mirrored. flip_back must give the original.
@@ -59,6 +77,8 @@ class HeatmapsTest(testing.TestCase):
   def test_bad_inputs(self):
     with self.assertRaisesRegex(ValueError, "refine"):
       heatmaps.decode(np.zeros([1, 4, 4, 1]), refine="dark")
+    with self.assertRaisesRegex(ValueError, "sigma"):
+      heatmaps.modulate(np.zeros([1, 4, 4, 1]), sigma=0.0)
     with self.assertRaisesRegex(ValueError, r"\[B, M, M, K\]"):
       heatmaps.decode(np.zeros([4, 4, 1]))
     with self.assertRaisesRegex(ValueError, "channels"):
