@@ -26,10 +26,12 @@ practice one Human2D missed — pulls with a bounded gradient and costs at most
 crop pixels and converted to render-grid pixels.
 
 Keypoints with gradients: the value is Human2D's inference decode
-(`human2d.heatmaps.decode`, Taylor refinement), the gradient that of a local
-soft-argmax (the heatmap's positive mass in a (2r+1)² window around the
-maximum, `soft_argmax`) — a straight-through estimator, so training sees
-exactly the keypoints inference sees. The confidence is the heatmap's
+(`human2d.heatmaps.decode`, modulated Taylor refinement), the gradient that
+of a local soft-argmax (the heatmap's positive mass in a (2r+1)² window
+around the raw map's maximum, `soft_argmax`) — a straight-through estimator,
+so training sees exactly the keypoints inference sees. Where the blurred and
+the raw maxima differ (a lone spike beside a broad mode), the gradient is
+that of the raw maximum's window. The confidence is the heatmap's
 maximum (as at inference) and carries its gradient too.
 
 Human2D runs with frozen BatchNorm statistics (`training=False`: batches of
