@@ -105,8 +105,8 @@ def decode(heatmaps, refine: str = "modulated") -> Keypoints2D:
     refine: "modulated" (the default) — "taylor" on the maps blurred by
       `modulate` (DARK's full recipe): the maximum of the blurred map is the
       mode with the most mass around it, not a lone spike. The shipped
-      Human2D gains 1.4–3 points of PCK@0.2 by it on held-out photos and
-      rendered people (`human2d/README.md`). The confidence stays the raw
+      Human2D gains 1.5–3.1 points of PCK12@0.2 by it on held-out photos
+      and rendered people (`human2d/README.md`). The confidence stays the raw
       map's maximum. "taylor" — a Newton step on the log-heatmap at the maximum
       (distribution-aware decoding, Zhang et al. CVPR 2020; exact for a
       Gaussian peak), falling back to the quarter offset where the log is not
