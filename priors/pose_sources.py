@@ -9,7 +9,9 @@ Modes: "structured" (the ten families of `synth/pose_prior.py`, as before),
 "wide" (those plus `synth/pose_families.py`). With a pose bank (e.g. the
 CMU bank of `python -m synth.build_pose_bank`), `bank_fraction` of the poses
 come from it. `family_weights` re-weights (or adds) families of the mode,
-e.g. (("uniform", 0.15),). `leave_out` names pose families and/or bank activities that
+e.g. (("uniform", 0.15),). `part_mix` recombines the legs, arms and spine of
+that fraction of the poses with other poses of the draw
+(`synth/part_mix.py`). `leave_out` names pose families and/or bank activities that
 training must never see: the leave-out protocol trains without them and
 `python -m priors.evaluate --per_source --leave_out=...` evaluates on them
 (`sources`, `source_config`).
@@ -33,6 +35,7 @@ class PoseSourceConfig:
   bank_fraction: float = 0.5
   leave_out: Tuple[str, ...] = ()
   family_weights: Tuple[Tuple[str, float], ...] = ()
+  part_mix: float = 0.0
 
   def __post_init__(self):
     object.__setattr__(self, "leave_out", tuple(self.leave_out))
@@ -47,6 +50,8 @@ class PoseSourceConfig:
     if not 0.0 <= self.bank_fraction <= 1.0:
       raise ValueError(f"bank_fraction must be in [0, 1], got "
                        f"{self.bank_fraction}.")
+    if not 0.0 <= self.part_mix <= 1.0:
+      raise ValueError(f"part_mix must be in [0, 1], got {self.part_mix}.")
 
 
 def family_config(source: PoseSourceConfig) -> pose_prior.PosePriorConfig:
@@ -81,7 +86,8 @@ def sample_config(source: PoseSourceConfig, keypoint_set: str
   """The synth settings drawing poses from `source`."""
   return sample_lib.SampleConfig(
       pose=family_config(source), keypoint_set=keypoint_set,
-      bank_fraction=source.bank_fraction if source.pose_bank else 1.0)
+      bank_fraction=source.bank_fraction if source.pose_bank else 1.0,
+      part_mix=source.part_mix)
 
 
 def sources(source: PoseSourceConfig) -> List[str]:

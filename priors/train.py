@@ -78,6 +78,10 @@ def _check_family_weights(items):
 
 
 flags.register_validator("family_weights", _check_family_weights)
+flags.DEFINE_float("part_mix", 0.0,
+                   "Fraction of generated poses whose legs, arms and spine "
+                   "are recombined with other poses (synth/part_mix.py).",
+                   lower_bound=0.0, upper_bound=1.0)
 
 flags.DEFINE_integer("hidden_units", 1024, "Width of the bilinear units.")
 flags.DEFINE_float("dropout", 0.5, "Dropout inside the bilinear units.")
@@ -133,7 +137,8 @@ def config_from_flags() -> config_lib.TrainConfig:
               mode=f.pose_mode, pose_bank=f.pose_bank,
               bank_fraction=f.bank_fraction, leave_out=tuple(f.leave_out),
               family_weights=pose_sampler.parse_family_weights(
-                  f.family_weights))),
+                  f.family_weights),
+              part_mix=f.part_mix)),
       pose_model=pose_prior.PosePriorConfig(
           num_keypoints=keypoints.get(f.keypoint_set).size,
           hidden_units=f.hidden_units, dropout=f.dropout,

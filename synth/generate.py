@@ -55,6 +55,11 @@ def _check_family_weights(items):
 
 flags.register_validator("family_weights", _check_family_weights)
 
+_PART_MIX = flags.DEFINE_float(
+    "part_mix", 0.0,
+    "Fraction of poses whose legs, arms and spine are recombined with "
+    "other poses of the draw (synth/part_mix.py).",
+    lower_bound=0.0, upper_bound=1.0)
 _BANK_FRACTION = flags.DEFINE_float(
     "bank_fraction", 1.0,
     "With --pose_bank: fraction of poses from the bank, the rest from the "
@@ -89,7 +94,8 @@ def config_from_flags() -> generation.GenerationConfig:
           camera=framing.CameraConfig(focal_length=_FOCAL.value),
           keypoint_set=_KEYPOINT_SET.value,
           silhouette_size=_SILHOUETTE_SIZE.value,
-          bank_fraction=_BANK_FRACTION.value),
+          bank_fraction=_BANK_FRACTION.value,
+          part_mix=_PART_MIX.value),
       num_samples=_NUM_SAMPLES.value,
       num_shards=_NUM_SHARDS.value,
       seed=_SEED.value,

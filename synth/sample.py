@@ -51,6 +51,7 @@ from body import finite
 from body import keypoints as keypoints_lib
 from body import lbs
 from synth import framing
+from synth import part_mix
 from synth import plausibility
 from synth import pose_bank as pose_bank_lib
 from synth import pose_prior
@@ -90,6 +91,9 @@ class SampleConfig:
     mirror_bank_probability: chance of mirroring a pose-bank pose.
     bank_fraction: with a pose bank, the fraction of poses drawn from it;
       the rest come from the structured prior `pose` (a mixture).
+    part_mix: fraction of the drawn poses whose parts (legs, arms, spine)
+      are recombined with those of other poses of the draw
+      (`synth/part_mix.py`); they keep the receiving pose's family.
     proxy_cell: clustering cell (metres) of the coarse surface used for the
       silhouette, the occlusion z-buffer and the framing box
       (`synth/proxy.py`); 0 uses the full mesh.
@@ -107,6 +111,7 @@ class SampleConfig:
   landmark_margin: float = 0.06
   mirror_bank_probability: float = 0.5
   bank_fraction: float = 1.0
+  part_mix: float = 0.0
 
   def __post_init__(self):
     finite.check_fields(self)
@@ -122,6 +127,8 @@ class SampleConfig:
     if not 0.0 <= self.bank_fraction <= 1.0:
       raise ValueError(
           f"bank_fraction must be in [0, 1], got {self.bank_fraction}.")
+    if not 0.0 <= self.part_mix <= 1.0:
+      raise ValueError(f"part_mix must be in [0, 1], got {self.part_mix}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -407,15 +414,18 @@ class SampleGenerator:
     (0 < bank_fraction < 1) a mixture; family -1 marks bank poses."""
     fraction = 0.0 if self.pose_bank is None else self.config.bank_fraction
     if fraction >= 1.0:
-      return (self.pose_bank.sample(rng, m,
-                                    self.config.mirror_bank_probability),
-              np.full(m, -1))
-    theta, family = pose_prior.sample_poses(rng, m, self.config.pose)
-    if fraction > 0.0:
+      theta = self.pose_bank.sample(rng, m,
+                                    self.config.mirror_bank_probability)
+      family = np.full(m, -1)
+    else:
+      theta, family = pose_prior.sample_poses(rng, m, self.config.pose)
+    if 0.0 < fraction < 1.0:
       use = rng.uniform(size=m) < fraction
       theta[use] = self.pose_bank.sample(
           rng, int(use.sum()), self.config.mirror_bank_probability)
       family[use] = -1
+    if self.config.part_mix > 0.0:
+      theta, _ = part_mix.mix_parts(rng, theta, self.config.part_mix)
     return theta, family
 
   def generate(self, rng: np.random.Generator, n: int) -> SampleBatch:

@@ -8,6 +8,7 @@ from absl.testing import flagsaver
 from priors import config as config_lib
 from priors import data
 from priors import pose_prior
+from priors import pose_sources
 from priors import shape_prior
 from priors import train
 from synth import corruption
@@ -50,6 +51,16 @@ class TrainFlagsTest(testing.TestCase):
     self.assertEqual(config.pose_model.hidden_units, 512)
     self.assertIsInstance(config.shape_model, shape_prior.ShapePriorConfig)
     self.assertEqual((config.num_steps, config.jit_compile), (80000, True))
+
+  def test_part_mix_reaches_the_sampler(self):
+    with flagsaver.flagsaver(prior="pose", model_dir="/tmp/m",
+                             pose_mode="wide", part_mix=0.3):
+      config = train.config_from_flags()
+    self.assertEqual(config.data.poses.part_mix, 0.3)
+    self.assertEqual(pose_sources.sample_config(
+        config.data.poses, "COCO_21").part_mix, 0.3)
+    with flagsaver.flagsaver(prior="pose", model_dir="/tmp/m"):
+      self.assertEqual(train.config_from_flags().data.poses.part_mix, 0.0)
 
   def test_noise_preset_and_sigma(self):
     with flagsaver.flagsaver(prior="pose", model_dir="/tmp/m", noise="human2d"):
