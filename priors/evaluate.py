@@ -13,9 +13,14 @@ Writes the table (Markdown) and a JSON line.
         [--leave_out=lying,kicks,bank:jumping] [--source_examples=300]
 
 evaluates each pose source (family, bank activity) on its own held-out set
-(`priors/source_evaluation.py`), plus the T-pose seen from 0°, 45° and 90°;
-`--leave_out` marks the sources a leave-out run was trained without and
-reports the held-out / in-distribution ratio.
+(`priors/source_evaluation.py`), plus the T-pose seen from 0°, 45° and 90°
+(probes: in the table, not in the summary); `--leave_out` marks the sources
+a leave-out run was trained without and reports the held-out /
+in-distribution ratio; `--reference_weights=<a PosePrior trained with those
+sources>` adds the held-out error over its error on the same sets. Both
+modes run the PosePrior as `priors.inference.Priors` does: flip test and
+upright test (`priors.upright`) on; `--noflip_test`, `--noupright_test`
+turn them off.
 """
 
 import json
@@ -52,6 +57,14 @@ flags.DEFINE_list("sources", [],
 flags.DEFINE_bool("flip_test", True,
                   "Average the PosePrior over the keypoints and their mirror "
                   "image.")
+flags.DEFINE_string(
+    "reference_weights", "",
+    "With --per_source and --leave_out: a PosePrior trained *with* the "
+    "left-out sources; the summary adds the held-out error over its error "
+    "on the same sets (the cost of leaving them out).")
+flags.DEFINE_bool("upright_test", True,
+                  "Turn upside-down inputs upright before the PosePrior "
+                  "(priors.upright), as priors.inference.Priors does.")
 
 
 def main(argv):
@@ -70,10 +83,12 @@ def main(argv):
       assets, f.num_examples, f.seed, keypoint_set))
   rows = evaluation.evaluate(assets, arrays, pose_model, shape_model,
                              evaluation.NOISE_SETTINGS, keypoint_set,
-                             flip_test=f.flip_test)
+                             flip_test=f.flip_test,
+                             upright_test=f.upright_test)
   print(f"{len(arrays['theta'])} held-out examples (seed {f.seed}), "
         f"body model {assets.name}, flip test "
-        f"{'on' if f.flip_test else 'off'}")
+        f"{'on' if f.flip_test else 'off'}, upright test "
+        f"{'on' if f.upright_test else 'off'}")
   print(evaluation.format_table(rows))
   print(json.dumps({r["inputs"]: {k: round(v, 4) for k, v in r.items()
                                   if k != "inputs"} for r in rows}))
@@ -96,18 +111,28 @@ def _per_source(f, assets, pose_model, shape_model, keypoint_set):
       assets, (0.0, 45.0, 90.0), keypoint_set)
   sets["T-pose 45°"] = source_evaluation.tpose_arrays(assets, (45.0,),
                                                       keypoint_set)
+  held_out = [n for n in names
+              if n in f.leave_out or n.split(":")[-1] in held]
   rows = source_evaluation.evaluate_sources(
       assets, sets, pose_model, shape_model, keypoint_set,
-      held_out=[n for n in names
-                if n in f.leave_out or n.split(":")[-1] in held],
-      flip_test=f.flip_test)
+      held_out=held_out, flip_test=f.flip_test, upright_test=f.upright_test,
+      probes=("T-pose 0°/45°/90°", "T-pose 45°"))
+  summary = source_evaluation.summary(rows)
+  if f.reference_weights and held_out:
+    reference = source_evaluation.evaluate_sources(
+        assets, {n: sets[n] for n in held_out},
+        pretrained.load_pose_prior(f.reference_weights), shape_model,
+        keypoint_set, held_out=held_out, flip_test=f.flip_test,
+        upright_test=f.upright_test)
+    summary.update(source_evaluation.leave_out_cost(rows, reference))
   print(f"{f.source_examples} held-out examples per source (seed {f.seed}+), "
-        f"body model {assets.name}")
+        f"body model {assets.name}, upright test "
+        f"{'on' if f.upright_test else 'off'}")
   print(source_evaluation.format_rows(rows))
   print(json.dumps({"sources": {r["source"]: {
       k: round(v, 2) for k, v in r.items()
-      if k not in ("source", "held out", "N")} for r in rows},
-                    "summary": source_evaluation.summary(rows)}))
+      if k not in ("source", "held out", "probe", "N")} for r in rows},
+                    "summary": summary}))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from body import lbs
 from body import rotation
 from priors import metrics
 from priors import pose_prior as pose_prior_lib
+from priors import upright
 from priors import shape_prior as shape_prior_lib
 from priors import training
 from synth import corruption
@@ -83,10 +84,19 @@ def predict(arrays: Dict[str, np.ndarray],
             shape_model: Optional[shape_prior_lib.ShapePrior],
             noise: corruption.CorruptionConfig, seed: int = 0,
             batch_size: int = 500, keypoint_set: str = "COCO_17",
-            flip_test: bool = False) -> Predictions:
+            flip_test: bool = False,
+            upright_assets: Optional[assets_lib.BodyAssets] = None
+            ) -> Predictions:
   """Runs the priors on `arrays` with keypoints corrupted by `noise` (and
-  `pose_prior.flip_averaged` if `flip_test`)."""
-  flip_pairs = keypoints_lib.get(keypoint_set).flip_pairs
+  `pose_prior.flip_averaged` if `flip_test`). With `upright_assets` (the
+  body model of the arrays) the upright test runs as in
+  `priors.inference.Priors` (`priors.upright`)."""
+  kset = keypoints_lib.get(keypoint_set)
+  flip_pairs = kset.flip_pairs
+  indices = pelvis = None
+  if upright_assets is not None:
+    indices = upright.upright_indices(kset.names)
+    pelvis = upright.rest_pelvis(upright_assets)
   rot, cam, betas, kps, confs = [], [], [], [], []
   n = len(arrays["theta"])
   for start in range(0, n, batch_size):
@@ -96,15 +106,26 @@ def predict(arrays: Dict[str, np.ndarray],
         flip_pairs, [seed, start])
     kps.append(kp.numpy())
     confs.append(conf.numpy())
+    angle = upright.roll_angles(kp, conf, indices)
+    if indices is not None:
+      kp = upright.roll_keypoints(kp, angle)
     if flip_test:
       out = pose_prior_lib.flip_averaged(pose_model, kp, conf, flip_pairs)
     else:
       out = pose_model(kp, conf, training=False)
-    rot.append(out.rotmats.numpy())
-    cam.append(out.camera.numpy())
+    rotmats, camera = out.rotmats, out.camera
+    beta = None
     if shape_model is not None:
-      betas.append(shape_model(
-          arrays["silhouette"][sl].astype(np.float32), training=False).numpy())
+      beta = shape_model(arrays["silhouette"][sl].astype(np.float32),
+                         training=False)
+      betas.append(beta.numpy())
+    if indices is not None:
+      if beta is None:
+        beta = tf.zeros([rotmats.shape[0], pelvis.shape[0] - 1])
+      rotmats, _, camera = upright.unroll(
+          rotmats, camera, angle, upright.pelvis_xy(pelvis, beta), out.theta)
+    rot.append(rotmats.numpy())
+    cam.append(camera.numpy())
   return Predictions(rotmats=np.concatenate(rot), camera=np.concatenate(cam),
                      betas=np.concatenate(betas) if betas else None,
                      keypoints=np.concatenate(kps),
@@ -231,12 +252,14 @@ def format_table(rows: Sequence[Dict], names: Sequence[str] = METRIC_NAMES,
 def evaluate(assets, arrays, pose_model, shape_model,
              noises: Dict[str, corruption.CorruptionConfig],
              keypoint_set: str = "COCO_17", seed: int = 0,
-             flip_test: bool = False) -> List[Dict]:
+             flip_test: bool = False, upright_test: bool = False
+             ) -> List[Dict]:
   """One row of metrics per named noise setting."""
   rows = []
   for name, noise in noises.items():
     pred = predict(arrays, pose_model, shape_model, noise, seed,
-                   keypoint_set=keypoint_set, flip_test=flip_test)
+                   keypoint_set=keypoint_set, flip_test=flip_test,
+                   upright_assets=assets if upright_test else None)
     row = compute_metrics(assets, arrays, pred, keypoint_set)
     row["inputs"] = name
     rows.append(row)

@@ -13,6 +13,9 @@ original-image pixels: the crop the priors saw in training is the square
 centred on the box with side `max(w, h) / box_fill` (`box_fill` = the mean
 fraction of the crop the synthetic bodies fill, `synth.framing`), and
 `crop_from_box` gives it.
+
+The upright test (`priors.upright`, on by default) turns upside-down people
+(handstands) upright before the PosePrior and its prediction back after.
 """
 
 from typing import NamedTuple, Optional, Sequence, Tuple
@@ -26,6 +29,7 @@ from body import lbs
 from priors import pose_prior as pose_prior_lib
 from priors import pretrained
 from priors import shape_prior as shape_prior_lib
+from priors import upright as upright_lib
 
 
 class PriorsOutput(NamedTuple):
@@ -53,30 +57,39 @@ class Priors:
 
   With `keypoint_flip_pairs` (the keypoint set's left/right pairs) the
   PosePrior runs as `pose_prior.flip_averaged` (the flip test); without, once.
+  With `upright_keypoints` (`upright.upright_indices` of the keypoint set)
+  upside-down inputs are turned upright first (`priors.upright`).
   """
 
   def __init__(self, pose_model: pose_prior_lib.PosePrior,
                shape_model: shape_prior_lib.ShapePrior,
                assets: assets_lib.BodyAssets, crop_size: int = 256,
                keypoint_flip_pairs: Optional[
-                   Sequence[Tuple[int, int]]] = None):
+                   Sequence[Tuple[int, int]]] = None,
+               upright_keypoints: Optional[Sequence[int]] = None):
     self.pose_model = pose_model
     self.shape_model = shape_model
     self.assets = assets
     self.crop_size = crop_size
     self.keypoint_flip_pairs = keypoint_flip_pairs
+    self.upright_keypoints = (None if upright_keypoints is None
+                              else tuple(upright_keypoints))
+    self._pelvis = upright_lib.rest_pelvis(assets)
 
   @classmethod
   def from_pretrained(cls, pose_weights: Optional[str] = None,
                       shape_weights: Optional[str] = None,
                       assets: Optional[assets_lib.BodyAssets] = None,
-                      flip_test: bool = True) -> "Priors":
+                      flip_test: bool = True,
+                      upright: bool = True) -> "Priors":
     """The shipped (or given) weights, with the bundled body model."""
     kset = keypoints_lib.get(pretrained.keypoint_set(pose_weights))
     return cls(pretrained.load_pose_prior(pose_weights),
                pretrained.load_shape_prior(shape_weights),
                assets or bundled.load(),
-               keypoint_flip_pairs=kset.flip_pairs if flip_test else None)
+               keypoint_flip_pairs=kset.flip_pairs if flip_test else None,
+               upright_keypoints=(upright_lib.upright_indices(kset.names)
+                                  if upright else None))
 
   def __call__(self, keypoints_px, confidence, silhouette=None,
                box=None) -> PriorsOutput:
@@ -114,6 +127,10 @@ class Priors:
           self.crop_size / side)[:, None, None]
     keypoints = pose_prior_lib.normalize_keypoints(keypoints_px,
                                                    self.crop_size)
+    angle = upright_lib.roll_angles(keypoints, confidence,
+                                    self.upright_keypoints)
+    if self.upright_keypoints is not None:
+      keypoints = upright_lib.roll_keypoints(keypoints, angle)
     if self.keypoint_flip_pairs is None:
       pose = self.pose_model(keypoints, confidence, training=False)
     else:
@@ -125,9 +142,14 @@ class Priors:
                         self.shape_model.config.num_betas], tf.float32)
     else:
       betas = self.shape_model(silhouette, training=False)
-    body = lbs.forward(self.assets, betas, pose.rotmats)
-    return PriorsOutput(theta=pose.theta, rotmats=pose.rotmats, betas=betas,
-                        camera=pose.camera, vertices=body.vertices,
+    rotmats, theta, camera = pose.rotmats, pose.theta, pose.camera
+    if self.upright_keypoints is not None:
+      rotmats, theta, camera = upright_lib.unroll(
+          rotmats, camera, angle, upright_lib.pelvis_xy(self._pelvis, betas),
+          theta)
+    body = lbs.forward(self.assets, betas, rotmats)
+    return PriorsOutput(theta=theta, rotmats=rotmats, betas=betas,
+                        camera=camera, vertices=body.vertices,
                         joints=body.joints)
 
 

@@ -28,13 +28,33 @@ class SourceEvaluationTest(testing.TestCase):
             {"source": "b", "held out": False, "N": 3,
              "detector-like PA-MPJPE": 60.0},
             {"source": "c", "held out": True, "N": 3,
-             "detector-like PA-MPJPE": 65.0}]
+             "detector-like PA-MPJPE": 65.0},
+            {"source": "T-pose", "held out": False, "probe": True, "N": 1,
+             "detector-like PA-MPJPE": 150.0}]
     s = source_evaluation.summary(rows)
+    # The probe counts neither way.
     self.assertAllClose((s["held_out"], s["in_distribution"], s["ratio"]),
                         (65.0, 50.0, 1.3))
     self.assertIsNone(source_evaluation.summary(rows[:2]))
     table = source_evaluation.format_rows(rows)
     self.assertIn("| c | yes | 3 | 65.0 |", table)
+    self.assertIn("| T-pose | probe | 1 | 150.0 |", table)
+
+  def test_leave_out_cost(self):
+    rows = [{"source": "a", "held out": False, "detector-like PA-MPJPE": 40.0},
+            {"source": "c", "held out": True, "detector-like PA-MPJPE": 66.0},
+            {"source": "d", "held out": True, "detector-like PA-MPJPE": 90.0}]
+    reference = [{"source": "c", "held out": True,
+                  "detector-like PA-MPJPE": 60.0},
+                 {"source": "d", "held out": True,
+                  "detector-like PA-MPJPE": 70.0}]
+    cost = source_evaluation.leave_out_cost(rows, reference)
+    self.assertAllClose((cost["reference_held_out"], cost["leave_out_cost"]),
+                        (65.0, 78.0 / 65.0))
+    with self.assertRaisesRegex(ValueError, "lack held-out sources"):
+      source_evaluation.leave_out_cost(rows, reference[:1])
+    with self.assertRaisesRegex(ValueError, "no held-out source"):
+      source_evaluation.leave_out_cost(rows[:1], reference)
 
 
 if __name__ == "__main__":
