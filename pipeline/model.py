@@ -173,13 +173,15 @@ class BodyFromImage:
            human2d_config: Optional[str] = None,
            pose_weights: Optional[str] = None,
            shape_weights: Optional[str] = None,
-           flip_test: bool = True) -> "BodyFromImage":
+           flip_test: bool = True,
+           upright_test: bool = True) -> "BodyFromImage":
     """From weights files (default: the shipped ones; the PosePrior is
-    `POSE_WEIGHTS`)."""
+    `POSE_WEIGHTS`); `upright_test`: `priors.upright` before the PosePrior."""
     pose_weights = pose_weights or POSE_WEIGHTS
     return cls(h2d_inference.Human2D.load(human2d_weights, human2d_config),
                priors_inference.Priors.from_pretrained(
-                   pose_weights, shape_weights, flip_test=flip_test),
+                   pose_weights, shape_weights, flip_test=flip_test,
+                   upright=upright_test),
                pretrained.keypoint_set(pose_weights), flip_test)
 
   @property

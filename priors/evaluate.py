@@ -70,6 +70,9 @@ flags.DEFINE_bool("upright_test", True,
 def main(argv):
   del argv
   f = flags.FLAGS
+  if f.reference_weights and not (f.per_source and f.leave_out):
+    raise app.UsageError("--reference_weights needs --per_source and "
+                         "--leave_out.")
   std_logging.getLogger().setLevel(std_logging.WARNING)
   pose_path = f.pose_weights or pretrained.POSE_WEIGHTS
   keypoint_set = pretrained.keypoint_set(pose_path)
@@ -118,7 +121,7 @@ def _per_source(f, assets, pose_model, shape_model, keypoint_set):
       held_out=held_out, flip_test=f.flip_test, upright_test=f.upright_test,
       probes=("T-pose 0°/45°/90°", "T-pose 45°"))
   summary = source_evaluation.summary(rows)
-  if f.reference_weights and held_out:
+  if f.reference_weights and summary is not None:
     reference = source_evaluation.evaluate_sources(
         assets, {n: sets[n] for n in held_out},
         pretrained.load_pose_prior(f.reference_weights), shape_model,

@@ -120,8 +120,8 @@ def predict(arrays: Dict[str, np.ndarray],
                          training=False)
       betas.append(beta.numpy())
     if indices is not None:
-      if beta is None:
-        beta = tf.zeros([rotmats.shape[0], pelvis.shape[0] - 1])
+      if beta is None:      # compute_metrics then poses the true β
+        beta = arrays["betas"][sl]
       rotmats, _, camera = upright.unroll(
           rotmats, camera, angle, upright.pelvis_xy(pelvis, beta), out.theta)
     rot.append(rotmats.numpy())

@@ -18,7 +18,8 @@ more than `THRESHOLD_DEG` away from the image's up; the two together tell a
 handstand from a forward bend (torso down, legs up) and from most lying
 people (both near horizontal). Everything else goes through unchanged.
 
-The prediction for the rolled input is turned back exactly (`priors.roll`'s
+The prediction for the rolled input is turned back exactly, up to float32
+rounding (sin π is −8.7e-8 there) (`priors.roll`'s
 formulas with the angle negated): the root by R_z(−α), the weak-perspective
 translation by t ↦ R₂(−α)(t + p) − p with p the xy of the body's rest pelvis
 for its β. Local joint rotations are unchanged. Keypoints are normalised
@@ -62,11 +63,17 @@ def _midpoint(keypoints, confidence, a, b):
   return mid, total[:, 0] > 0
 
 
+# Segments shorter than this (normalised crop units; 1e-4 is 0.013 px at
+# 256²) have no direction and never point down.
+MIN_LENGTH = 1e-4
+
+
 def _points_down(vector, threshold_deg):
   """Whether image vectors `[B, 2]` (y down) lie more than the threshold
   from the image's up (0, −1)."""
   angle = tf.abs(tf.atan2(vector[:, 0], -vector[:, 1]))
-  return angle > math.radians(threshold_deg)
+  long_enough = tf.norm(vector, axis=-1) > MIN_LENGTH
+  return (angle > math.radians(threshold_deg)) & long_enough
 
 
 def upside_down(keypoints, confidence, indices: Sequence[int],
@@ -76,7 +83,7 @@ def upside_down(keypoints, confidence, indices: Sequence[int],
   Args:
     keypoints: `[B, K, 2]` normalised keypoints.
     confidence: `[B, K]`; 0 = missing. A segment whose end has no present
-      keypoint does not point down.
+      keypoint, or of no length, does not point down.
     indices: `upright_indices` of the keypoint set.
     threshold_deg: angle from the image's up, degrees.
   """

@@ -91,8 +91,9 @@ class ModelTest(testing.TestCase):
   def test_load_defaults_to_the_pose_prior_matched_to_human2d(self):
     seen = {}
 
-    def from_pretrained(pose_weights=None, shape_weights=None, **_):
+    def from_pretrained(pose_weights=None, shape_weights=None, **kwargs):
       seen["pose"], seen["shape"] = pose_weights, shape_weights
+      seen["upright"] = kwargs.get("upright", True)
       return self.priors
 
     with mock.patch.object(model_lib.h2d_inference.Human2D, "load",
@@ -101,10 +102,11 @@ class ModelTest(testing.TestCase):
                            "from_pretrained", side_effect=from_pretrained):
       model_lib.BodyFromImage.load(flip_test=False)
       self.assertEqual(seen, {"pose": pretrained.POSE_WEIGHTS_HUMAN2D,
-                              "shape": None})
+                              "shape": None, "upright": True})
       model_lib.BodyFromImage.load(pose_weights=pretrained.POSE_WEIGHTS,
-                                   flip_test=False)
+                                   flip_test=False, upright_test=False)
       self.assertEqual(seen["pose"], pretrained.POSE_WEIGHTS)
+      self.assertFalse(seen["upright"])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from body import keypoints as keypoints_lib
+from body import lbs
 from body import rotation
 from body import toy
 from priors import data
@@ -70,6 +71,17 @@ class UprightTest(testing.TestCase):
     nan = handstand.copy()
     nan[0, list(INDICES[4:])] = np.nan
     self.assertFalse(bool(upright.upside_down(nan, conf, INDICES)[0]))
+    # One NaN ankle counts as missing: the other one still decides.
+    one = handstand.copy()
+    one[0, INDICES[4]] = np.nan
+    one_conf = conf.copy()
+    one_conf[0, INDICES[0]] = np.nan     # and a NaN confidence: a shoulder
+    self.assertTrue(bool(upright.upside_down(one, one_conf, INDICES)[0]))
+    # Segments of no length have no direction.
+    self.assertFalse(bool(upright.upside_down(
+        np.zeros((1, 21, 2), np.float32), conf, INDICES)[0]))
+    flat_legs = _figure((0, 0.5), (0, 0), (0, 0))
+    self.assertFalse(bool(upright.upside_down(flat_legs, conf, INDICES)[0]))
     with self.assertRaisesRegex(ValueError, "threshold"):
       upright.upside_down(handstand, conf, INDICES, threshold_deg=200.0)
 
@@ -147,10 +159,25 @@ class UprightTest(testing.TestCase):
     ref = evaluation.predict(arrays, model, None, clean)
     got = evaluation.predict(rolled, model, None, clean, upright_assets=assets)
     off = evaluation.predict(rolled, model, None, clean)
-    # Turned back upright, the rolled inputs get the upright prediction.
+    # Turned back upright, the rolled inputs get the upright prediction...
     self.assertAllClose(got.rotmats[both][:, 1:], ref.rotmats[both][:, 1:],
                         atol=1e-4)
     self.assertNotAllClose(off.rotmats[both][:, 1:], ref.rotmats[both][:, 1:])
+
+    # ...turned back by π: the mesh (true β, as compute_metrics poses it)
+    # projects to the turned image of the upright prediction's.
+    def projected(pred):
+      body = lbs.forward(assets, arrays["betas"][both], pred.rotmats[both])
+      return pose_prior.project_weak_perspective(body.joints,
+                                                 pred.camera[both])
+    self.assertAllClose(projected(got), -projected(ref), atol=5e-4)
+
+  def test_from_pretrained_runs_the_test_by_default(self):
+    # The shipped PosePrior reads COCO_21.
+    self.assertEqual(inference.Priors.from_pretrained().upright_keypoints,
+                     INDICES)
+    self.assertIsNone(inference.Priors.from_pretrained(
+        upright=False).upright_keypoints)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import numpy as np
 
 from body import toy
 from synth import part_mix
+from synth import pose_prior
 from synth import rotation
 from synth import sample
 from tests import testing
@@ -95,6 +96,20 @@ class PartMixTest(testing.TestCase):
     self.assertGreater(np.mean(np.any(a != b, axis=1)), 0.9)
     with self.assertRaisesRegex(ValueError, "part_mix"):
       sample.SampleConfig(part_mix=-0.1)
+
+  def test_without_mixing_the_draws_are_unchanged(self):
+    # part_mix = 0 must not touch the random stream: earlier data sets are
+    # redrawn byte for byte. The sampler's poses are then the structured
+    # prior's first draw, and the generator is left in the same state.
+    assets = toy.make_assets()
+    plain = sample.SampleGenerator(assets, sample.SampleConfig(
+        plausibility_overlap=1.0))
+    rng, ref_rng = np.random.default_rng(6), np.random.default_rng(6)
+    theta, _ = plain.sample_poses(rng, 40)
+    ref, _ = pose_prior.sample_poses(ref_rng, int(np.ceil(40 * 1.15)) + 4,
+                                     plain.config.pose)
+    np.testing.assert_array_equal(theta, ref[:40])
+    self.assertEqual(rng.integers(1 << 62), ref_rng.integers(1 << 62))
 
 
 if __name__ == "__main__":
