@@ -46,9 +46,10 @@ from body import lbs
 from body import rotation
 from priors import metrics
 from priors import pose_prior as pose_prior_lib
-from priors import upright
+from priors import roll
 from priors import shape_prior as shape_prior_lib
 from priors import training
+from priors import upright
 from synth import corruption
 
 PCK2D_FRACTION = 0.05
@@ -96,7 +97,7 @@ def predict(arrays: Dict[str, np.ndarray],
   indices = pelvis = None
   if upright_assets is not None:
     indices = upright.upright_indices(kset.names)
-    pelvis = upright.rest_pelvis(upright_assets)
+    pelvis = roll.rest_pelvis(upright_assets)
   rot, cam, betas, kps, confs = [], [], [], [], []
   n = len(arrays["theta"])
   for start in range(0, n, batch_size):
@@ -123,7 +124,7 @@ def predict(arrays: Dict[str, np.ndarray],
       if beta is None:      # compute_metrics then poses the true β
         beta = arrays["betas"][sl]
       rotmats, _, camera = upright.unroll(
-          rotmats, camera, angle, upright.pelvis_xy(pelvis, beta), out.theta)
+          rotmats, camera, angle, roll.pelvis_xy(pelvis, beta), out.theta)
     rot.append(rotmats.numpy())
     cam.append(camera.numpy())
   return Predictions(rotmats=np.concatenate(rot), camera=np.concatenate(cam),

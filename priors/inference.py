@@ -28,6 +28,7 @@ from body import keypoints as keypoints_lib
 from body import lbs
 from priors import pose_prior as pose_prior_lib
 from priors import pretrained
+from priors import roll
 from priors import shape_prior as shape_prior_lib
 from priors import upright as upright_lib
 
@@ -74,7 +75,7 @@ class Priors:
     self.keypoint_flip_pairs = keypoint_flip_pairs
     self.upright_keypoints = (None if upright_keypoints is None
                               else tuple(upright_keypoints))
-    self._pelvis = upright_lib.rest_pelvis(assets)
+    self._pelvis = roll.rest_pelvis(assets)
 
   @classmethod
   def from_pretrained(cls, pose_weights: Optional[str] = None,
@@ -145,7 +146,7 @@ class Priors:
     rotmats, theta, camera = pose.rotmats, pose.theta, pose.camera
     if self.upright_keypoints is not None:
       rotmats, theta, camera = upright_lib.unroll(
-          rotmats, camera, angle, upright_lib.pelvis_xy(self._pelvis, betas),
+          rotmats, camera, angle, roll.pelvis_xy(self._pelvis, betas),
           theta)
     body = lbs.forward(self.assets, betas, rotmats)
     return PriorsOutput(theta=theta, rotmats=rotmats, betas=betas,

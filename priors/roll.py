@@ -66,6 +66,40 @@ def _rotate_silhouettes(silhouettes, cos, sin):
   return tf.cast(out[..., 0], dtype)
 
 
+def rotation_2d(angle):
+  """`[B, 2, 2]` R₂ for angles `[B]` (x towards y)."""
+  cos, sin = tf.cos(angle), tf.sin(angle)
+  return tf.stack([tf.stack([cos, -sin], -1), tf.stack([sin, cos], -1)], -2)
+
+
+def rotation_z(angle):
+  """`[B, 3, 3]` R_z for angles `[B]`: R₂ on x, y, and z kept."""
+  cos, sin = tf.cos(angle), tf.sin(angle)
+  ones, zeros = tf.ones_like(cos), tf.zeros_like(cos)
+  return tf.stack([tf.stack([cos, -sin, zeros], -1),
+                   tf.stack([sin, cos, zeros], -1),
+                   tf.stack([zeros, zeros, ones], -1)], -2)
+
+
+def pelvis_xy(pelvis, betas):
+  """`[B, 2]` xy of the rest pelvis for shapes `betas` `[B, S]` (`pelvis`
+  from `rest_pelvis`)."""
+  pelvis = tf.convert_to_tensor(pelvis, tf.float32)
+  num_betas = min(int(pelvis.shape[0]) - 1, int(betas.shape[-1]))
+  p = pelvis[0] + tf.cast(betas[:, :num_betas],
+                          tf.float32) @ pelvis[1:1 + num_betas]
+  return p[:, :2]
+
+
+def roll_camera(camera, r2, pelvis_at):
+  """Weak-perspective cameras `[B, 3]` of bodies whose rest pelvis xy is
+  `pelvis_at` `[B, 2]`, seen by a camera rolled by R₂ `[B, 2, 2]` (module
+  doc)."""
+  camera = tf.cast(camera, tf.float32)
+  t = tf.einsum("bij,bj->bi", r2, camera[:, 1:] + pelvis_at) - pelvis_at
+  return tf.concat([camera[:, :1], t], 1)
+
+
 def roll_example(arrays, angle, pelvis):
   """`arrays` (a dict of `[B, ...]` tensors, `priors.data.ARRAY_KEYS`) seen
   by a camera rolled by `angle` `[B]` radians (module doc); `pelvis` from
@@ -73,9 +107,7 @@ def roll_example(arrays, angle, pelvis):
   angle = tf.cast(tf.convert_to_tensor(angle), tf.float32)
   if angle.shape.rank != 1:
     raise ValueError(f"angle must have shape [B], got {angle.shape}.")
-  pelvis = tf.convert_to_tensor(pelvis, tf.float32)
-  cos, sin = tf.cos(angle), tf.sin(angle)
-  r2 = tf.stack([tf.stack([cos, -sin], -1), tf.stack([sin, cos], -1)], -2)
+  r2 = rotation_2d(angle)
   out = dict(arrays)
 
   keypoints = tf.einsum("bij,bkj->bki", r2, arrays["keypoints"])
@@ -88,24 +120,15 @@ def roll_example(arrays, angle, pelvis):
       tf.zeros_like(visibility))
 
   theta = tf.reshape(arrays["theta"], [-1, 24, 3])
-  ones, zeros = tf.ones_like(cos), tf.zeros_like(cos)
-  rz = tf.stack([tf.stack([cos, -sin, zeros], -1),
-                 tf.stack([sin, cos, zeros], -1),
-                 tf.stack([zeros, zeros, ones], -1)], -2)
   root = rotation.matrix_to_axis_angle(
-      rz @ rotation.axis_angle_to_matrix(theta[:, 0]))
+      rotation_z(angle) @ rotation.axis_angle_to_matrix(theta[:, 0]))
   out["theta"] = tf.reshape(tf.concat([root[:, None], theta[:, 1:]], 1),
                             [-1, 72])
 
-  num_betas = min(int(pelvis.shape[0]) - 1, int(arrays["betas"].shape[-1]))
-  p = pelvis[0] + tf.cast(arrays["betas"][:, :num_betas],
-                          tf.float32) @ pelvis[1:1 + num_betas]
-  p = p[:, :2]
-  camera = tf.cast(arrays["camera"], tf.float32)
-  t = tf.einsum("bij,bj->bi", r2, camera[:, 1:] + p) - p
-  out["camera"] = tf.concat([camera[:, :1], t], 1)
-
-  out["silhouette"] = _rotate_silhouettes(arrays["silhouette"], cos, sin)
+  out["camera"] = roll_camera(arrays["camera"], r2,
+                              pelvis_xy(pelvis, arrays["betas"]))
+  out["silhouette"] = _rotate_silhouettes(arrays["silhouette"],
+                                          tf.cos(angle), tf.sin(angle))
   return out
 
 

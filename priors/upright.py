@@ -4,7 +4,8 @@ PosePrior sees them, and its prediction is turned back.
     indices = upright_indices(keypoint_set.names)     # None: no test
     angle = roll_angles(keypoints, confidence, indices)
     out = predict(roll_keypoints(keypoints, angle), confidence)
-    rotmats, camera = unroll(out.rotmats, out.camera, angle, pelvis_xy)
+    rotmats, theta, camera = unroll(out.rotmats, out.camera, angle,
+                                    roll.pelvis_xy(pelvis, betas))
 
 The structured sampler keeps the camera near upright, so the PosePrior
 learns bodies whose torso and legs point up the image. A handstand breaks
@@ -31,10 +32,8 @@ Dimensions: B batch, K keypoints.
 import math
 from typing import Optional, Sequence, Tuple
 
-import numpy as np
 import tensorflow as tf
 
-from body import assets as assets_lib
 from body import rotation
 from priors import roll as roll_lib
 
@@ -117,28 +116,14 @@ def roll_angles(keypoints, confidence, indices: Optional[Sequence[int]],
   return tf.where(down, tf.constant(math.pi, tf.float32), 0.0)
 
 
-def _r2(angle):
-  cos, sin = tf.cos(angle), tf.sin(angle)
-  return tf.stack([tf.stack([cos, -sin], -1), tf.stack([sin, cos], -1)], -2)
-
-
 def roll_keypoints(keypoints, angle):
   """`[B, K, 2]` normalised keypoints turned by `angle` `[B]` about the
   crop centre (`priors.roll`'s convention)."""
   keypoints = tf.convert_to_tensor(keypoints, tf.float32)
   angle = tf.cast(angle, tf.float32)
-  turned = tf.einsum("bij,bkj->bki", _r2(angle), keypoints)
+  turned = tf.einsum("bij,bkj->bki", roll_lib.rotation_2d(angle),
+                     keypoints)
   return tf.where((angle != 0.0)[:, None, None], turned, keypoints)
-
-
-def pelvis_xy(pelvis, betas):
-  """`[B, 2]` rest-pelvis xy for shapes `betas` `[B, S]` (`pelvis` from
-  `priors.roll.rest_pelvis`)."""
-  pelvis = tf.convert_to_tensor(pelvis, tf.float32)
-  betas = tf.cast(betas, tf.float32)
-  num = min(int(pelvis.shape[0]) - 1, int(betas.shape[-1]))
-  p = pelvis[0] + betas[:, :num] @ pelvis[1:1 + num]
-  return p[:, :2]
 
 
 def unroll(rotmats, camera, angle, pelvis_at, theta=None):
@@ -149,7 +134,8 @@ def unroll(rotmats, camera, angle, pelvis_at, theta=None):
     rotmats: `[B, J, 3, 3]` predicted rotations (root first).
     camera: `[B, 3]` predicted (s, t_x, t_y).
     angle: `[B]` the roll the input was given.
-    pelvis_at: `[B, 2]` rest-pelvis xy of each body (`pelvis_xy`).
+    pelvis_at: `[B, 2]` rest-pelvis xy of each body
+      (`priors.roll.pelvis_xy`).
     theta: optional `[B, 3J]` axis-angle of `rotmats` (computed if None);
       examples with angle 0 come back unchanged, bit for bit.
 
@@ -164,23 +150,12 @@ def unroll(rotmats, camera, angle, pelvis_at, theta=None):
   theta_in = tf.reshape(rotation.matrix_to_axis_angle(rotmats),
                         [-1, 3 * rotmats.shape[1]]) if theta is None else (
                             tf.cast(theta, tf.float32))
-  cos, sin = tf.cos(back), tf.sin(back)
-  ones, zeros = tf.ones_like(cos), tf.zeros_like(cos)
-  rz = tf.stack([tf.stack([cos, -sin, zeros], -1),
-                 tf.stack([sin, cos, zeros], -1),
-                 tf.stack([zeros, zeros, ones], -1)], -2)
-  root = rz @ rotmats[:, 0]
+  root = roll_lib.rotation_z(back) @ rotmats[:, 0]
   turned = tf.concat([root[:, None], rotmats[:, 1:]], 1)
-  p = tf.cast(pelvis_at, tf.float32)
-  t = tf.einsum("bij,bj->bi", _r2(back), camera[:, 1:] + p) - p
-  turned_camera = tf.concat([camera[:, :1], t], 1)
+  turned_camera = roll_lib.roll_camera(camera, roll_lib.rotation_2d(back),
+                                       tf.cast(pelvis_at, tf.float32))
   root_theta = rotation.matrix_to_axis_angle(root)
   turned_theta = tf.concat([root_theta, theta_in[:, 3:]], 1)
   return (tf.where(rolled[:, None, None, None], turned, rotmats),
           tf.where(rolled[:, None], turned_theta, theta_in),
           tf.where(rolled[:, None], turned_camera, camera))
-
-
-def rest_pelvis(assets: assets_lib.BodyAssets) -> np.ndarray:
-  """`priors.roll.rest_pelvis` (re-exported for callers of this module)."""
-  return roll_lib.rest_pelvis(assets)

@@ -99,7 +99,7 @@ class UprightTest(testing.TestCase):
         tf.reshape(rolled["theta"], [-1, 24, 3]))
     back, theta, camera = upright.unroll(
         rotmats, rolled["camera"], angle,
-        upright.pelvis_xy(pelvis, arrays["betas"]))
+        roll.pelvis_xy(pelvis, arrays["betas"]))
     true = rotation.axis_angle_to_matrix(
         tf.reshape(arrays["theta"], [-1, 24, 3]))
     self.assertAllClose(back, true, atol=1e-5)
