@@ -84,6 +84,9 @@ flags.DEFINE_float("part_mix", 0.0,
                    lower_bound=0.0, upper_bound=1.0)
 
 flags.DEFINE_integer("hidden_units", 1024, "Width of the bilinear units.")
+flags.DEFINE_integer("num_units", 2,
+                     "PosePrior: number of residual bilinear units.",
+                     lower_bound=0)
 flags.DEFINE_float("dropout", 0.5, "Dropout inside the bilinear units.")
 flags.DEFINE_enum("rotation_head", "6d", list(pose_prior.ROTATION_HEADS),
                   "PosePrior rotation output.")
@@ -141,8 +144,8 @@ def config_from_flags() -> config_lib.TrainConfig:
               part_mix=f.part_mix)),
       pose_model=pose_prior.PosePriorConfig(
           num_keypoints=keypoints.get(f.keypoint_set).size,
-          hidden_units=f.hidden_units, dropout=f.dropout,
-          rotation_head=f.rotation_head),
+          hidden_units=f.hidden_units, num_units=f.num_units,
+          dropout=f.dropout, rotation_head=f.rotation_head),
       shape_model=shape_prior.ShapePriorConfig(
           hidden_units=f.hidden_units, dropout=f.dropout),
       loss=config_lib.LossConfig(

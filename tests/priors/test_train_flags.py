@@ -37,7 +37,8 @@ class TrainFlagsTest(testing.TestCase):
         prior="shape", model_dir="/tmp/m", keypoint_set="COCO_21",
         reprojection_weight=10.0, camera_weight=5.0, joint_weight=30.0,
         vertex_weight=20.0, vertex_stride=8, mirror=0.5, clean_fraction=0.1,
-        hidden_units=512, dropout=0.0, num_steps=80000, jit_compile=True):
+        hidden_units=512, num_units=3, dropout=0.0, num_steps=80000,
+        jit_compile=True):
       config = train.config_from_flags()
     self.assertEqual(config.prior, "shape")
     self.assertEqual(
@@ -49,6 +50,7 @@ class TrainFlagsTest(testing.TestCase):
     # The PosePrior's input size follows the keypoint set.
     self.assertEqual(config.pose_model.num_keypoints, 21)
     self.assertEqual(config.pose_model.hidden_units, 512)
+    self.assertEqual(config.pose_model.num_units, 3)
     self.assertIsInstance(config.shape_model, shape_prior.ShapePriorConfig)
     self.assertEqual((config.num_steps, config.jit_compile), (80000, True))
 
