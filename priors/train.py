@@ -110,7 +110,10 @@ flags.DEFINE_float("render_start", 1.0,
 flags.DEFINE_integer("batch_size", 64, "Global batch size.")
 flags.DEFINE_integer("num_steps", 20000, "Optimiser steps.")
 flags.DEFINE_float("learning_rate", 1e-3, "Initial learning rate.")
-flags.DEFINE_string("init_weights", "", "Start from these weights.")
+flags.DEFINE_string(
+    "init_weights", "",
+    "Start from these weights. A PosePrior's with fewer units (read from the "
+    "config beside them) is deepened first, the new units near identity.")
 flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint interval (steps).")
 flags.DEFINE_integer("log_every", 100, "Logging interval (steps).")
 flags.DEFINE_integer("image_every", 2000, "Overlay image interval (0 = off).")

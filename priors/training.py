@@ -80,6 +80,31 @@ def build_model(config: config_lib.TrainConfig) -> keras.Model:
   return shape_prior.ShapePrior(config.shape_model)
 
 
+def initialise(model: keras.Model, config: config_lib.TrainConfig):
+  """Loads `config.init_weights` into `model`. A PosePrior's weights whose
+  recorded config (beside them, `config.config_path`) has fewer units
+  are deepened first (`pose_prior.deepen`); nothing else may differ."""
+  path = config.init_weights
+  beside = config_lib.config_path(path)
+  if config.prior == "pose" and os.path.isfile(beside):
+    source = config_lib.load_json(beside).pose_model
+    target = config.pose_model
+    if source.num_units < target.num_units:
+      if dataclasses.replace(source, num_units=target.num_units) != target:
+        raise ValueError(
+            f"--init_weights={path} can only be deepened into a PosePrior "
+            f"that differs in num_units alone: {source} against {target}.")
+      shallow = pose_prior.PosePrior(source)
+      shallow.load_weights(path)
+      model.set_weights(
+          pose_prior.deepen(shallow, target.num_units).get_weights())
+      logging.info("initialised from %s, deepened from %d to %d units", path,
+                   source.num_units, target.num_units)
+      return
+  model.load_weights(path)
+  logging.info("initialised from %s", path)
+
+
 def loss_weights(config: config_lib.TrainConfig, step: int
                  ) -> Dict[str, float]:
   """The weight of each term of `TERMS` at `step` (the schedule)."""
@@ -267,8 +292,7 @@ def train(config: config_lib.TrainConfig,
            seeds=checkpoints.seed_states(model)),
       config.model_dir, role, config.max_to_keep, optional=("seeds",))
   if keeper.restore() is None and config.init_weights:
-    model.load_weights(config.init_weights)
-    logging.info("initialised from %s", config.init_weights)
+    initialise(model, config)
   start_step = int(step.numpy())
 
   pelvis = roll_lib.rest_pelvis(assets) if config.data.roll > 0 else None

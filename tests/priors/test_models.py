@@ -43,6 +43,49 @@ class PosePriorTest(testing.TestCase):
     self.assertAllClose(out.rotmats.numpy().reshape(-1, 3, 3), expected,
                         atol=1e-4)
 
+  def _trained_looking(self, config):
+    # Heads with weights as large as a trained prior's, so that a change in
+    # the units shows in θ (fresh heads start at ~0.01 scale).
+    model = pose_prior.PosePrior(config)
+    for head in (model.rotation_head, model.camera_head):
+      head.kernel.assign(self.rng.normal(
+          0, 0.3, head.kernel.shape).astype(np.float32))
+    return model
+
+  def test_deepen_starts_where_the_model_is(self):
+    shallow = self._trained_looking(
+        pose_prior.PosePriorConfig(hidden_units=32, num_units=1))
+    kp = tf.constant(self.rng.uniform(-0.8, 0.8, (6, 17, 2)), tf.float32)
+    conf = tf.constant(self.rng.uniform(0.3, 1.0, (6, 17)), tf.float32)
+    before = shallow(kp, conf, training=False)
+    exact = pose_prior.deepen(shallow, 3, new_unit_scale=0.0)
+    self.assertEqual(exact.config.num_units, 3)
+    self.assertEqual(exact.config.hidden_units, 32)
+    for name in ("input_layer", "unit0", "rotation_head", "camera_head"):
+      for a, b in zip(getattr(shallow, name).get_weights(),
+                      getattr(exact, name).get_weights()):
+        self.assertAllEqual(a, b)
+    after = exact(kp, conf, training=False)
+    self.assertAllClose(after.rotmats, before.rotmats, atol=1e-5)
+    self.assertAllClose(after.camera, before.camera, atol=1e-5)
+    # The default leaves the new units alive but moves the output little.
+    near = pose_prior.deepen(shallow, 2)(kp, conf, training=False)
+    moved = np.abs(near.rotmats.numpy() - before.rotmats.numpy()).max()
+    self.assertGreater(moved, 0.0)
+    self.assertLess(moved, 0.1)
+    fresh = pose_prior.PosePrior(exact.config)
+    self.assertGreater(np.abs(
+        fresh(kp, conf, training=False).rotmats.numpy() -
+        before.rotmats.numpy()).max(), 0.1)
+
+  def test_deepen_refuses_fewer_units(self):
+    model = pose_prior.PosePrior(
+        pose_prior.PosePriorConfig(hidden_units=16, num_units=2))
+    with self.assertRaisesRegex(ValueError, "it has 2 units, asked for 1"):
+      pose_prior.deepen(model, 1)
+    with self.assertRaisesRegex(ValueError, "new_unit_scale"):
+      pose_prior.deepen(model, 3, new_unit_scale=-1.0)
+
   def test_zero_confidence_ignores_coordinates(self):
     model = pose_prior.PosePrior(_SMALL_POSE)
     conf = np.ones((1, 17), np.float32)

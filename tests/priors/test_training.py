@@ -1,5 +1,6 @@
 """Training: the schedule and tiny overfit runs."""
 
+import dataclasses
 import os
 
 from body import lbs
@@ -134,6 +135,40 @@ class OverfitTest(testing.TestCase):
         checkpoint_every=1000, log_every=50, image_every=0)
     result = training.train(cfg, arrays=arrays)
     self.assertLess(result.last_losses["parameter"], 0.02)   # β ~ N(0, 1)
+
+  def test_init_weights_of_a_shallower_pose_prior_are_deepened(self):
+    folder = self.create_tempdir().full_path
+    small = pose_prior.PosePriorConfig(hidden_units=16, num_units=1)
+    shallow = pose_prior.PosePrior(small)
+    shallow.rotation_head.kernel.assign(self.rng.normal(
+        0, 0.3, shallow.rotation_head.kernel.shape).astype("float32"))
+    path = os.path.join(folder, "shallow.weights.h5")
+    shallow.save_weights(path)
+    config_lib.write_json(config_lib.TrainConfig(
+        prior="pose", model_dir=folder, pose_model=small),
+        os.path.join(folder, "shallow.config.json"))
+    deeper_config = config_lib.TrainConfig(
+        prior="pose", model_dir="/x", init_weights=path,
+        pose_model=pose_prior.PosePriorConfig(hidden_units=16, num_units=2))
+    model = training.build_model(deeper_config)
+    training.initialise(model, deeper_config)
+    kp = self.rng.uniform(-0.5, 0.5, (4, 17, 2)).astype("float32")
+    conf = self.rng.uniform(0.5, 1.0, (4, 17)).astype("float32")
+    self.assertAllEqual(model.unit0.linear1.kernel, shallow.unit0.linear1.kernel)
+    self.assertAllClose(model(kp, conf, training=False).rotmats,
+                        shallow(kp, conf, training=False).rotmats, atol=0.1)
+    # The same weights cannot go into a prior of another width.
+    wider = config_lib.TrainConfig(
+        prior="pose", model_dir="/x", init_weights=path,
+        pose_model=pose_prior.PosePriorConfig(hidden_units=32, num_units=2))
+    with self.assertRaisesRegex(ValueError, "differs in num_units alone"):
+      training.initialise(training.build_model(wider), wider)
+    # Equal depth loads as before.
+    same = dataclasses.replace(deeper_config, pose_model=small)
+    model = training.build_model(same)
+    training.initialise(model, same)
+    self.assertAllEqual(model.rotation_head.kernel,
+                        shallow.rotation_head.kernel)
 
   def test_non_finite_loss_stops_without_exporting(self):
     # Issue 19, defect 3: --learning_rate=nan (now refused by the config)
