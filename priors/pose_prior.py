@@ -29,7 +29,8 @@ Heads:
 The global orientation (joint 0) is in the camera frame (OpenCV axes).
 
 `deepen` copies a trained PosePrior into one with more bilinear units, the
-new ones started near identity (how the shipped 3-unit prior began).
+new ones started near identity (how the shipped 4-unit prior began, from
+the 2-unit structured-only one).
 
 `flip_averaged` is the flip test: the prediction for the keypoints and the
 un-mirrored prediction for their mirror image, averaged (rotations by the
