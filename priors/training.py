@@ -83,17 +83,28 @@ def build_model(config: config_lib.TrainConfig) -> keras.Model:
 def initialise(model: keras.Model, config: config_lib.TrainConfig):
   """Loads `config.init_weights` into `model`. A PosePrior's weights whose
   recorded config (beside them, `config.config_path`) has fewer units
-  are deepened first (`pose_prior.deepen`); nothing else may differ."""
+  are deepened first (`pose_prior.deepen`; nothing but the dropout rate may
+  differ); weights with more units than asked are refused, naming the flag
+  to pass."""
   path = config.init_weights
   beside = config_lib.config_path(path)
   if config.prior == "pose" and os.path.isfile(beside):
     source = config_lib.load_json(beside).pose_model
     target = config.pose_model
+    if source.num_units > target.num_units:
+      raise ValueError(
+          f"--init_weights={path} holds a PosePrior with {source.num_units} "
+          f"units (its config {beside}); this run asks for "
+          f"{target.num_units}: pass --num_units={source.num_units} (or "
+          f"more, to deepen it). A prior is never made shallower.")
     if source.num_units < target.num_units:
-      if dataclasses.replace(source, num_units=target.num_units) != target:
+      # Dropout holds no weights, so it may differ too.
+      if dataclasses.replace(source, num_units=target.num_units,
+                             dropout=target.dropout) != target:
         raise ValueError(
             f"--init_weights={path} can only be deepened into a PosePrior "
-            f"that differs in num_units alone: {source} against {target}.")
+            f"that differs in num_units (and dropout) alone: {source} "
+            f"against {target}.")
       shallow = pose_prior.PosePrior(source)
       shallow.load_weights(path)
       model.set_weights(

@@ -157,12 +157,26 @@ class OverfitTest(testing.TestCase):
     self.assertAllEqual(model.unit0.linear1.kernel, shallow.unit0.linear1.kernel)
     self.assertAllClose(model(kp, conf, training=False).rotmats,
                         shallow(kp, conf, training=False).rotmats, atol=0.1)
+    # Dropout holds no weights: a deeper prior with dropout deepens too.
+    dropped = dataclasses.replace(deeper_config, pose_model=dataclasses.replace(
+        deeper_config.pose_model, dropout=0.2))
+    model_d = training.build_model(dropped)
+    training.initialise(model_d, dropped)
+    self.assertAllEqual(model_d.unit0.linear1.kernel,
+                        shallow.unit0.linear1.kernel)
     # The same weights cannot go into a prior of another width.
     wider = config_lib.TrainConfig(
         prior="pose", model_dir="/x", init_weights=path,
         pose_model=pose_prior.PosePriorConfig(hidden_units=32, num_units=2))
-    with self.assertRaisesRegex(ValueError, "differs in num_units alone"):
+    with self.assertRaisesRegex(ValueError,
+                                r"differs in num_units \(and dropout\) alone"):
       training.initialise(training.build_model(wider), wider)
+    # Weights deeper than asked name the flag instead of Keras's shape error.
+    shallower = dataclasses.replace(
+        deeper_config, pose_model=pose_prior.PosePriorConfig(
+            hidden_units=16, num_units=0))
+    with self.assertRaisesRegex(ValueError, "--num_units=1"):
+      training.initialise(training.build_model(shallower), shallower)
     # Equal depth loads as before.
     same = dataclasses.replace(deeper_config, pose_model=small)
     model = training.build_model(same)
