@@ -20,8 +20,10 @@ $(STAMP): requirements.txt
 demo: $(STAMP)
 	$(VENV)/bin/python -m pipeline.demo_main --output_dir=out/demo
 
+# One pytest worker per core (at most 4), a test file's tests on one worker.
+# A single file still runs serially: .venv/bin/python -m pytest tests/x.py
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n auto --maxprocesses=4 --dist=loadfile
 
 bazel-test: $(STAMP)
 	bash .ci/bazel_test.sh $(VENV)
