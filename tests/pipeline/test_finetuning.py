@@ -133,6 +133,7 @@ class FinetuneTest(testing.TestCase):
         shape_weights=whole.weights["shape_prior"], flip_test=False)
     self.assertEqual(model.crop_size, S)
 
+
 def _weights(path):
   """All arrays of a Keras weights file, flattened and concatenated."""
   return np.concatenate([a.ravel() for a in testing.stored_arrays(path)])
